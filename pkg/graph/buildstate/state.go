@@ -17,6 +17,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"sort"
 )
 
 // StepID names a step within one build. IDs are dense, starting at 0, in the
@@ -359,4 +360,27 @@ func (q *readyQueue) Pop() any {
 	it := old[len(old)-1]
 	*q = old[:len(old)-1]
 	return it
+}
+
+// ReadySteps returns the ready steps in the order Next would return them,
+// without taking any. It does not change the state, so a scheduler can look
+// at a build it does not own (the cluster leader reading its FSM) and start
+// steps later with Start.
+func (s *State) ReadySteps() []StepID {
+	var out []StepID
+	seen := make(map[StepID]bool, len(s.ready))
+	for _, it := range s.ready {
+		if s.steps[it.id].status == Ready && !seen[it.id] {
+			seen[it.id] = true
+			out = append(out, it.id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := &s.steps[out[i]], &s.steps[out[j]]
+		if a.Priority != b.Priority {
+			return a.Priority < b.Priority
+		}
+		return out[i] < out[j]
+	})
+	return out
 }
