@@ -1,0 +1,357 @@
+package fsm
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dmake/dmake/pkg/graph/buildstate"
+)
+
+// applier applies one entry to the state. All the rules of the cluster's
+// replicated state are here, serialised by FSM.Apply.
+type applier struct {
+	st    *State
+	cfg   Config
+	index uint64
+}
+
+func (a *applier) buildSubmit(c *BuildSubmit) *Result {
+	if _, ok := a.st.Builds[c.ID]; ok {
+		return &Result{}
+	}
+	a.st.Builds[c.ID] = &Build{ID: c.ID, Index: a.index, Options: c.Options, Dir: c.Dir, SubmittedAt: c.Stamp}
+	return &Result{}
+}
+
+func (a *applier) buildChunk(c *BuildChunk) *Result {
+	b, ok := a.st.Builds[c.ID]
+	switch {
+	case !ok:
+		return &Result{Err: ErrUnknownBuild}
+	case c.Chunk < b.NextChunk:
+		return &Result{} // already applied: a resend
+	case b.Sealed:
+		return &Result{Err: ErrSealed}
+	case c.Chunk > b.NextChunk:
+		return &Result{Err: fmt.Errorf("%w: got %d, want %d", ErrChunkGap, c.Chunk, b.NextChunk)}
+	}
+	b.NextChunk++
+	b.Payload = append(b.Payload, c.PayloadPart...)
+	b.Specs = append(b.Specs, c.Steps...)
+	return &Result{}
+}
+
+func (a *applier) buildSeal(c *BuildSeal) *Result {
+	b, ok := a.st.Builds[c.ID]
+	if !ok {
+		return &Result{Err: ErrUnknownBuild}
+	}
+	if b.Sealed {
+		return &Result{}
+	}
+	if c.Chunks != b.NextChunk || int(c.Steps) != len(b.Specs) || c.PayloadLen != uint64(len(b.Payload)) {
+		return &Result{Err: fmt.Errorf("%w: have %d chunks, %d steps, %d payload bytes", ErrSealMismatch, b.NextChunk, len(b.Specs), len(b.Payload))}
+	}
+	specs := make([]buildstate.Spec, len(b.Specs))
+	for i, sp := range b.Specs {
+		deps := make([]buildstate.StepID, len(sp.Deps))
+		for j, d := range sp.Deps {
+			deps[j] = buildstate.StepID(d)
+		}
+		specs[i] = buildstate.Spec{Deps: deps, Priority: sp.Priority}
+	}
+	s, err := buildstate.New(specs, buildstate.Options{KeepGoing: b.Options.KeepGoing, MaxLosses: int(b.Options.MaxLosses)})
+	if err != nil {
+		return &Result{Err: err}
+	}
+	b.State, b.Sealed = s, true
+	b.Steps = make([]StepInfo, len(specs))
+	a.event(b, Event{Kind: EvSubmitted, Step: -1, Status: "running", Time: c.Stamp})
+	a.maybeFinish(b, c.Stamp)
+	return &Result{}
+}
+
+func (a *applier) buildCancel(c *BuildCancel) *Result {
+	b, ok := a.st.Builds[c.ID]
+	if !ok {
+		return &Result{Err: ErrUnknownBuild}
+	}
+	if b.Cancelled || b.Finished {
+		return &Result{}
+	}
+	b.Cancelled = true
+	a.event(b, Event{Kind: EvCancelled, Step: -1, Time: c.Stamp})
+	if b.Sealed {
+		a.skipAll(b, c.Stamp)
+	}
+	return &Result{}
+}
+
+// skipAll stops a build and reports the steps that became skipped.
+func (a *applier) skipAll(b *Build, stamp int64) {
+	b.State.Stop()
+	a.maybeFinish(b, stamp)
+}
+
+func (a *applier) workerRegister(c *WorkerRegister) *Result {
+	w, ok := a.st.Workers[c.ID]
+	if !ok {
+		w = &Worker{ID: c.ID}
+		a.st.Workers[c.ID] = w
+	} else if w.Status != StatusDown {
+		a.endSession(w, "worker registered again", true, c.Stamp)
+	}
+	w.Name, w.Slots, w.Labels = c.Name, c.Slots, c.Labels
+	w.Session = a.index
+	w.Running = 0
+	if w.Status != StatusDraining {
+		w.Status = StatusReady
+	}
+	return &Result{Session: w.Session}
+}
+
+func (a *applier) workerDown(c *WorkerDown) *Result {
+	w, ok := a.st.Workers[c.ID]
+	if !ok {
+		return &Result{Err: ErrUnknownWorker}
+	}
+	if w.Session != c.Session || w.Status == StatusDown {
+		return &Result{Err: ErrStaleSession}
+	}
+	a.endSession(w, c.Reason, true, c.Stamp)
+	w.Status = StatusDown
+	return &Result{}
+}
+
+// endSession loses every attempt the worker's current session holds, once:
+// callers end the session (new session number or status down) right after.
+func (a *applier) endSession(w *Worker, reason string, counted bool, stamp int64) {
+	for _, b := range a.st.SortedBuilds() {
+		if !b.Sealed {
+			continue
+		}
+		for i := range b.Steps {
+			si := &b.Steps[i]
+			id := buildstate.StepID(i)
+			if b.State.Status(id) == buildstate.Running && si.Worker == w.ID && si.Session == w.Session {
+				a.lose(b, id, reason, counted, stamp)
+			}
+		}
+	}
+	w.Running = 0
+}
+
+// lose takes the current attempt of a running step back.
+func (a *applier) lose(b *Build, id buildstate.StepID, reason string, counted bool, stamp int64) {
+	si := &b.Steps[id]
+	attempt := b.State.Attempt(id)
+	poisoned, err := b.State.Lose(id, attempt, counted)
+	if err != nil {
+		panic(fmt.Sprintf("fsm: lose running step %s/%d: %v", b.ID, id, err))
+	}
+	if w := a.st.Workers[si.Worker]; w != nil && w.Session == si.Session && w.Running > 0 {
+		w.Running--
+	}
+	if counted {
+		si.LostOn = append(si.LostOn, si.Worker)
+		si.LostAt = stamp
+	}
+	a.event(b, Event{Kind: EvStepLost, Step: int32(id), Attempt: attempt, Worker: si.Worker, Message: reason, Status: b.State.Status(id).String(), Time: stamp})
+	if poisoned {
+		si.Message = fmt.Sprintf("step lost %d times, on workers %s; giving up", len(si.LostOn), strings.Join(si.LostOn, ", "))
+		a.event(b, Event{Kind: EvStepFinished, Step: int32(id), Attempt: attempt, Worker: si.Worker, Status: "poisoned", Message: si.Message, ExitCode: -1, Time: stamp})
+	}
+	a.maybeFinish(b, stamp)
+}
+
+func (a *applier) workerDrain(c *WorkerDrain) *Result {
+	w, ok := a.st.Workers[c.ID]
+	if !ok {
+		return &Result{Err: ErrUnknownWorker}
+	}
+	switch {
+	case c.Enable:
+		w.DrainDeadline = c.Deadline
+		if w.Status == StatusReady {
+			w.Status = StatusDraining
+		}
+	case w.Status == StatusDraining:
+		w.Status, w.DrainDeadline = StatusReady, 0
+	}
+	return &Result{}
+}
+
+func (a *applier) assign(c *Assign) *Result {
+	res := &Result{Items: make([]error, len(c.Items)), Attempts: make([]uint32, len(c.Items))}
+	for i, it := range c.Items {
+		att, err := a.assignOne(&it, c.Stamp)
+		res.Items[i], res.Attempts[i] = err, att
+	}
+	return res
+}
+
+func (a *applier) assignOne(it *AssignItem, stamp int64) (uint32, error) {
+	b, ok := a.st.Builds[it.Build]
+	if !ok {
+		return 0, ErrUnknownBuild
+	}
+	if !b.Sealed {
+		return 0, ErrNotSealed
+	}
+	if b.Cancelled || b.State.Stopped() {
+		return 0, ErrBuildStopped
+	}
+	w, ok := a.st.Workers[it.Worker]
+	switch {
+	case !ok:
+		return 0, ErrUnknownWorker
+	case w.Session != it.Session:
+		return 0, ErrStaleSession
+	case w.Status != StatusReady:
+		return 0, ErrNotEligible
+	case w.Running >= w.Slots:
+		return 0, ErrNoFreeSlot
+	}
+	id := buildstate.StepID(it.Step)
+	if it.Step < 0 || int(it.Step) >= b.State.Len() {
+		return 0, buildstate.ErrUnknownStep
+	}
+	att, err := b.State.Start(id)
+	if err != nil {
+		return 0, err
+	}
+	w.Running++
+	b.Steps[id].Worker, b.Steps[id].Session = w.ID, w.Session
+	b.Steps[id].OutputLen, b.Steps[id].Truncated = 0, false
+	a.event(b, Event{Kind: EvStepStarted, Step: it.Step, Attempt: att, Worker: w.ID, Status: "running", Time: stamp})
+	return att, nil
+}
+
+// current returns the build and step if (attempt, session) is the step's
+// running attempt.
+func (a *applier) current(build string, step int32, attempt uint32, session uint64) (*Build, buildstate.StepID, error) {
+	b, ok := a.st.Builds[build]
+	if !ok {
+		return nil, 0, ErrUnknownBuild
+	}
+	if !b.Sealed || step < 0 || int(step) >= b.State.Len() {
+		return nil, 0, buildstate.ErrUnknownStep
+	}
+	id := buildstate.StepID(step)
+	if b.State.Status(id) != buildstate.Running || b.State.Attempt(id) != attempt || b.Steps[id].Session != session {
+		return b, id, ErrStaleAttempt
+	}
+	return b, id, nil
+}
+
+func (a *applier) complete(c *Complete) *Result {
+	res := &Result{Items: make([]error, len(c.Results))}
+	for _, o := range c.Outputs {
+		if b, id, err := a.current(o.Build, o.Step, o.Attempt, o.Session); err == nil {
+			a.output(b, id, o.Data, c.Stamp)
+		}
+	}
+	for i, r := range c.Results {
+		res.Items[i] = a.result(&r, c.Stamp)
+	}
+	return res
+}
+
+func (a *applier) output(b *Build, id buildstate.StepID, data []byte, stamp int64) {
+	si := &b.Steps[id]
+	if si.Truncated {
+		return
+	}
+	if room := a.cfg.OutputLimit - si.OutputLen; len(data) > room {
+		data = append(append([]byte(nil), data[:room]...), "\n[dmake: output truncated]\n"...)
+		si.Truncated = true
+	}
+	si.OutputLen += len(data)
+	a.event(b, Event{Kind: EvOutput, Step: int32(id), Attempt: b.State.Attempt(id), Worker: si.Worker, Data: data, Time: stamp})
+}
+
+func (a *applier) result(r *ResultItem, stamp int64) error {
+	b, id, err := a.current(r.Build, r.Step, r.Attempt, r.Session)
+	if err == ErrStaleAttempt && a.duplicate(b, id, r) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	si := &b.Steps[id]
+	si.ExitCode, si.Message = r.ExitCode, r.Message
+	if r.Failed {
+		err = b.State.Fail(id, r.Attempt)
+	} else {
+		err = b.State.Succeed(id, r.Attempt, r.Changed)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("fsm: finish current step %s/%d: %v", b.ID, id, err))
+	}
+	if w := a.st.Workers[si.Worker]; w != nil && w.Session == si.Session && w.Running > 0 {
+		w.Running--
+	}
+	a.event(b, Event{Kind: EvStepFinished, Step: r.Step, Attempt: r.Attempt, Worker: si.Worker, Status: b.State.Status(id).String(), ExitCode: r.ExitCode, Message: r.Message, Time: stamp})
+	a.maybeFinish(b, stamp)
+	return nil
+}
+
+// duplicate reports whether r is a resend of the result already accepted
+// for the step's last attempt.
+func (a *applier) duplicate(b *Build, id buildstate.StepID, r *ResultItem) bool {
+	st := b.State.Status(id)
+	if st != buildstate.Succeeded && st != buildstate.Failed {
+		return false
+	}
+	si := &b.Steps[id]
+	return b.State.Attempt(id) == r.Attempt && si.Session == r.Session &&
+		(st == buildstate.Failed) == r.Failed && si.ExitCode == r.ExitCode
+}
+
+func (a *applier) requeue(c *Requeue) *Result {
+	res := &Result{Items: make([]error, len(c.Items))}
+	for i, it := range c.Items {
+		b, ok := a.st.Builds[it.Build]
+		if !ok {
+			res.Items[i] = ErrUnknownBuild
+			continue
+		}
+		if !b.Sealed || it.Step < 0 || int(it.Step) >= b.State.Len() {
+			res.Items[i] = buildstate.ErrUnknownStep
+			continue
+		}
+		id := buildstate.StepID(it.Step)
+		if b.State.Status(id) != buildstate.Running || b.State.Attempt(id) != it.Attempt {
+			res.Items[i] = ErrStaleAttempt
+			continue
+		}
+		a.lose(b, id, it.Reason, it.Counted, c.Stamp)
+	}
+	return res
+}
+
+func (a *applier) buildGC(c *BuildGC) *Result {
+	b, ok := a.st.Builds[c.ID]
+	if !ok {
+		return &Result{}
+	}
+	if !b.Finished {
+		return &Result{Err: ErrBuildNotFinished}
+	}
+	delete(a.st.Builds, c.ID)
+	return &Result{}
+}
+
+// maybeFinish records the end of a build once every step is final.
+func (a *applier) maybeFinish(b *Build, stamp int64) {
+	if b.Finished || !b.Sealed || !b.State.Done() {
+		return
+	}
+	b.Finished, b.FinishedAt = true, stamp
+	a.event(b, Event{Kind: EvBuildFinished, Step: -1, Status: b.Status(), Time: stamp})
+}
+
+func (a *applier) event(b *Build, e Event) {
+	e.Seq = uint64(len(b.Events)) + 1
+	b.Events = append(b.Events, e)
+}
