@@ -1,0 +1,113 @@
+package exec
+
+import (
+	"io"
+	"os"
+)
+
+// Line is one logical line of a recipe, expanded and ready to run.
+type Line struct {
+	// Text is the command as GNU make echoes it: expanded, with leading blanks
+	// and the @ - + prefixes removed (see SplitPrefix), backslash-newline
+	// pairs kept, and the recipe prefix character that followed each
+	// backslash-newline in the Makefile removed.
+	//
+	// Under Job.OneShell, the Text of every line but the first is taken as
+	// written (blanks and prefixes still there): the runner strips them
+	// itself when the shell is a POSIX shell, as GNU make does.
+	Text        string
+	Silent      bool   // '@', .SILENT or -s: do not echo
+	IgnoreError bool   // '-', -i or .IGNORE: a failure is reported "(ignored)" and the next line runs
+	Always      bool   // '+' or mentions $(MAKE): runs even in DryRun and OnlyAlways modes
+	Pos         string // "Makefile:12", where the line was written; "" if unknown
+}
+
+// Mode says which lines of a job run.
+type Mode uint8
+
+const (
+	// Normal runs every line (-j, the default).
+	Normal Mode = iota
+	// DryRun (-n) echoes every line, even silent ones, and runs only the
+	// Always lines.
+	DryRun
+	// OnlyAlways (-t, -q) runs and echoes only the Always lines; the others
+	// are skipped without a word.
+	OnlyAlways
+)
+
+// Job is one step's recipe, ready to run.
+type Job struct {
+	Target string   // the target, for messages: "make: *** [Makefile:2: all] Error 1"
+	Dir    string   // working directory of the children; "" means the current one
+	Env    []string // complete environment of the children (PATH is searched in it); nil means dmake's own
+
+	// Shell is $(SHELL); "" means /bin/sh.
+	Shell string
+	// ShellFlags are the words of $(.SHELLFLAGS). nil means {"-c"}; an empty
+	// non-nil slice means .SHELLFLAGS is empty and no flag is passed.
+	ShellFlags []string
+
+	Lines    []Line
+	OneShell bool // .ONESHELL: all lines in one shell; Lines[0] carries the flags of the whole script
+	Mode     Mode
+
+	// Stdin is given to the children; nil means /dev/null. Every job runs
+	// in its own process group, so a terminal here would stop the child
+	// (SIGTTIN) when it reads.
+	Stdin io.Reader
+	// Stdout receives the echoed commands and the children's output;
+	// Stderr the children's errors and the runner's failure messages. An
+	// *os.File is handed to the children as is; any other writer is fed
+	// through a pipe, and when both are the same writer, one pipe keeps the
+	// two streams in order (what -O wants). A temporary *os.File is the
+	// cheapest buffer for -O: a background process left holding a pipe
+	// delays the end of the job by up to Runner.IODelay.
+	Stdout, Stderr io.Writer
+
+	// ExtraFiles are given to the Always (recursive) lines only, as fds 3,
+	// 4, ... in order: the jobserver's files. Other lines get none, as in
+	// GNU make 4.3.
+	ExtraFiles []*os.File
+
+	// Program prefixes the runner's messages: "make", "dmake", "make[1]".
+	// "" means "make".
+	Program string
+}
+
+// Status is how a job ended.
+type Status uint8
+
+const (
+	Succeeded   Status = iota // every line ran (failures of IgnoreError lines included)
+	Failed                    // a line exited non-zero or was killed by a signal
+	Interrupted               // the context was cancelled or Runner.Signal was used
+	StartFailed               // a line could not be started for a reason that is not the recipe's fault
+)
+
+var statusNames = [...]string{"succeeded", "failed", "interrupted", "start failed"}
+
+func (s Status) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return "status(?)"
+}
+
+// Result is the outcome of Run.
+type Result struct {
+	Status Status
+	// Line is the index in Job.Lines of the line that failed, was interrupted
+	// or could not start (0 under OneShell); -1 when Status is Succeeded.
+	Line int
+	// Exit is how that line ended (Failed, Interrupted).
+	Exit ExitStatus
+	// Ignored counts the IgnoreError lines that failed and were passed over.
+	Ignored int
+	// Err says why a line could not start (StartFailed) or why the job was
+	// interrupted (the context's error, or ErrSignalled).
+	Err error
+}
+
+// OK reports whether the job succeeded.
+func (r Result) OK() bool { return r.Status == Succeeded }

@@ -1,0 +1,260 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Default delays of a Runner.
+const (
+	DefaultGrace   = 3 * time.Second
+	DefaultIODelay = 2 * time.Second
+)
+
+// Runner runs jobs, and knows the process group of every line it is
+// running so that a signal can reach them all. The zero value is ready to
+// use; a Runner must not be copied after first use.
+type Runner struct {
+	// Grace is how long a cancelled line's group has between SIGTERM and
+	// SIGKILL. Zero means DefaultGrace.
+	Grace time.Duration
+	// IODelay is how long a job waits, once its last line has exited, for
+	// processes it left in the background to close the output pipes (only
+	// for writers that are not *os.File). Zero means DefaultIODelay.
+	IODelay time.Duration
+
+	mu    sync.Mutex
+	procs map[*proc]struct{}
+}
+
+var defaultRunner Runner
+
+// Run runs job with the package's default Runner.
+func Run(ctx context.Context, job *Job) Result { return defaultRunner.Run(ctx, job) }
+
+// Signal delivers sig to the process group of every line the default
+// Runner is running.
+func Signal(sig syscall.Signal) int { return defaultRunner.Signal(sig) }
+
+// Signal delivers sig to the process group of every line r is running, and
+// returns how many groups it reached. Every job job hit that then fails
+// ends Interrupted, with no failure message, which is what the builder
+// forwarding a Ctrl-C (SIGINT) wants: GNU make prints nothing for children
+// that die of the interrupt it received itself.
+func (r *Runner) Signal(sig syscall.Signal) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for p := range r.procs {
+		p.mu.Lock()
+		if !p.exited {
+			_ = syscall.Kill(-p.pid, sig)
+			p.signalled = true
+			n++
+		}
+		p.mu.Unlock()
+	}
+	return n
+}
+
+func (r *Runner) track(p *proc, on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !on {
+		delete(r.procs, p)
+		return
+	}
+	if r.procs == nil {
+		r.procs = make(map[*proc]struct{})
+	}
+	r.procs[p] = struct{}{}
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Run runs the lines of job one after the other, as GNU make runs a
+// recipe, and returns how it ended.
+//
+// Run writes everything GNU make would write for the job, in the order make
+// writes it: each echoed line to Job.Stdout; to Job.Stderr the error of a
+// command that could not be executed ("make: cc: No such file or
+// directory") and the failure messages ("make: *** [Makefile:2: all] Error
+// 1", "... (ignored)"). It writes nothing when the job is Interrupted or
+// StartFailed: the caller decides what to say (GNU make says nothing for
+// an interrupt, and a cluster requeues a step that could not start).
+// Messages that concern the build rather than the job ("Waiting for
+// unfinished jobs", "Deleting file") are the caller's.
+func (r *Runner) Run(ctx context.Context, job *Job) Result {
+	res := Result{Line: -1}
+	if err := checkDir(job.Dir); err != nil {
+		return Result{Status: StartFailed, Line: 0, Err: err}
+	}
+	io, err := openStdio(job)
+	if err != nil {
+		return Result{Status: StartFailed, Line: 0, Err: err}
+	}
+	defer io.close(orDefault(r.IODelay, DefaultIODelay))
+	lines := job.Lines
+	if job.OneShell {
+		lines = []Line{oneShellLine(shellOf(job), job.Lines)}
+	}
+	for i := range lines {
+		if err := ctx.Err(); err != nil {
+			return Result{Status: Interrupted, Line: i, Err: err}
+		}
+		out := r.runLine(ctx, job, &lines[i], io)
+		switch {
+		case out.startErr != nil:
+			return Result{Status: StartFailed, Line: i, Err: out.startErr}
+		case out.interrupted != nil:
+			return Result{Status: Interrupted, Line: i, Exit: out.exit, Err: out.interrupted}
+		case out.exit.Success():
+		case lines[i].IgnoreError:
+			res.Ignored++
+			writeString(io.err, FailureMessage(programName(job), &lines[i], job.Target, out.exit, true))
+		default:
+			writeString(io.err, FailureMessage(programName(job), &lines[i], job.Target, out.exit, false))
+			return Result{Status: Failed, Line: i, Exit: out.exit, Ignored: res.Ignored}
+		}
+	}
+	return res
+}
+
+func checkDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("recipe directory: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("recipe directory %s: %w", dir, syscall.ENOTDIR)
+	}
+	return nil
+}
+
+func writeString(f *os.File, s string) {
+	_, _ = f.WriteString(s) // as make: a closed stdout does not stop the build
+}
+
+// lineOutcome is how one line ended.
+type lineOutcome struct {
+	exit        ExitStatus
+	interrupted error // non-nil: cancelled or signalled, and it did not succeed
+	startErr    error // non-nil: could not start, not the recipe's fault
+}
+
+// runLine echoes and runs one line according to the job's mode.
+func (r *Runner) runLine(ctx context.Context, job *Job, l *Line, io *stdio) lineOutcome {
+	if blankLine(l.Text) {
+		return lineOutcome{}
+	}
+	run := job.Mode == Normal || l.Always
+	if job.Mode == DryRun || (run && !l.Silent) {
+		writeString(io.out, l.Text+"\n")
+	}
+	if !run {
+		return lineOutcome{}
+	}
+	argv := commandArgv(job, l.Text)
+	if len(argv) == 0 {
+		return lineOutcome{} // e.g. a lone backslash-newline
+	}
+	files := []uintptr{io.in.Fd(), io.out.Fd(), io.err.Fd()}
+	if l.Always {
+		for _, f := range job.ExtraFiles {
+			files = append(files, f.Fd())
+		}
+	}
+	p, err := startLine(argv, job, files)
+	if err != nil {
+		if isResourceErr(err) {
+			return lineOutcome{startErr: fmt.Errorf("start %s: %w", argv[0], err)}
+		}
+		// What GNU make's child prints when its exec fails.
+		writeString(io.err, fmt.Sprintf("%s: %s: %s\n", programName(job), argv[0], ErrnoText(err)))
+		return lineOutcome{exit: ExitStatus{Code: execFailedCode}}
+	}
+	r.track(p, true)
+	ws := p.wait(ctx, orDefault(r.Grace, DefaultGrace))
+	r.track(p, false)
+	out := lineOutcome{exit: exitStatusOf(ws)}
+	if !out.exit.Success() {
+		switch {
+		case p.cancelled:
+			out.interrupted = ctx.Err()
+		case p.signalled:
+			out.interrupted = ErrSignalled
+		}
+	}
+	return out
+}
+
+func envOf(job *Job) []string {
+	if job.Env == nil {
+		return os.Environ()
+	}
+	return job.Env
+}
+
+func shellOf(job *Job) string {
+	if job.Shell == "" {
+		return defaultShell
+	}
+	return job.Shell
+}
+
+func shellFlagsOf(job *Job) []string {
+	if job.ShellFlags == nil {
+		return []string{"-c"}
+	}
+	return job.ShellFlags
+}
+
+// commandArgv is what runs a line: its own words, or the shell's.
+func commandArgv(job *Job, text string) []string {
+	shell, flags := shellOf(job), shellFlagsOf(job)
+	if directOK(shell, flags, envOf(job)) {
+		if argv, ok := splitDirect(text, job.OneShell); ok {
+			return argv
+		}
+	}
+	argv := make([]string, 0, len(flags)+2)
+	argv = append(argv, shell)
+	argv = append(argv, flags...)
+	return append(argv, text)
+}
+
+// startLine finds the program and starts it. Like execvp, a file that the
+// kernel cannot execute (no #! line) is run by /bin/sh.
+func startLine(argv []string, job *Job, files []uintptr) (*proc, error) {
+	env := envOf(job)
+	path, err := lookPath(argv[0], env)
+	if err != nil {
+		return nil, err
+	}
+	p, err := spawn(path, argv, job.Dir, env, files)
+	if errors.Is(err, syscall.ENOEXEC) {
+		shArgv := append([]string{defaultShell, path}, argv[1:]...)
+		p, err = spawn(defaultShell, shArgv, job.Dir, env, files)
+	}
+	return p, err
+}
+
+// isResourceErr reports errors that say the machine is short of something,
+// not that the recipe is wrong.
+func isResourceErr(err error) bool {
+	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.ENOMEM) ||
+		errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
