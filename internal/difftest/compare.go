@@ -48,7 +48,8 @@ func (r *Runner) Check(ctx context.Context, c *Case, ref, got string) (string, e
 	if report == "" {
 		return "", nil
 	}
-	header := fmt.Sprintf("case %s differs: make %s (in %s)\n", c.Name, strings.Join(quoteArgs(c.Args), " "), r.WorkDir(c))
+	cmdline := strings.Join(append([]string{"make"}, quoteArgs(c.Args)...), " ")
+	header := fmt.Sprintf("case %s differs: %s (in %s)\n", c.Name, cmdline, r.WorkDir(c))
 	return header + report, nil
 }
 
