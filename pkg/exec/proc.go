@@ -19,9 +19,9 @@ type proc struct {
 	pid int
 
 	mu        sync.Mutex
-	exited    bool // the leader has exited; no more signals
-	cancelled bool // the context was cancelled while it ran
-	signalled bool // Runner.Signal reached it
+	exited    bool        // the leader has exited; no more signals
+	cancelled bool        // the context was cancelled while it ran
+	signalled bool        // Runner.Signal reached it
 	timer     *time.Timer // the SIGKILL after a cancellation's grace
 }
 
