@@ -1,0 +1,34 @@
+// Command dmaked is the dmake cluster daemon: coordinators (Raft-replicated
+// state and the leader's scheduler), workers (which run steps), a one-process
+// dev cluster, and the operator's commands.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	app := &cli.App{
+		Name:  "dmaked",
+		Usage: "the dmake cluster daemon",
+		Commands: []*cli.Command{
+			coordinatorCommand(),
+			workerCommand(),
+			devCommand(),
+			operatorCommand(),
+			statusCommand(),
+			workersCommand(),
+			buildsCommand(),
+			drainCommand(),
+			undrainCommand(),
+			cancelCommand(),
+		},
+	}
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "dmaked:", err)
+		os.Exit(1)
+	}
+}

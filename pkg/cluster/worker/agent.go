@@ -1,0 +1,392 @@
+// Package worker is the worker agent: it keeps one session with the
+// coordinators' leader, runs the steps it is assigned through a
+// cluster.StepRunner, streams their output and reports their results.
+//
+// Safety rests on three rules. Results are kept until the leader
+// acknowledges them (accepted or rejected) and resent on every reconnect;
+// the FSM makes resending harmless. A worker that has not renewed its lease
+// for its TTL kills its running steps itself (self-fencing), before the
+// leader, which waits TTL plus a grace, declares it lost and runs them
+// elsewhere. A worker whose session has ended kills everything, forgets its
+// results and registers anew.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/dmake/dmake/pkg/cluster"
+	"github.com/dmake/dmake/pkg/cluster/client"
+	pb "github.com/dmake/dmake/pkg/cluster/proto"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Config configures a worker agent.
+type Config struct {
+	ID           string // stable identity; default Name
+	Name         string // default the host name
+	Slots        int    // steps at once; must be > 0
+	Labels       []string
+	Coordinators []string // gRPC addresses
+	Runner       cluster.StepRunner
+	// HeartbeatInterval and TTL are used until the leader's Welcome gives
+	// its own values.
+	HeartbeatInterval time.Duration
+	TTL               time.Duration
+	Logger            *slog.Logger
+}
+
+type key struct {
+	build   string
+	step    int32
+	attempt uint32
+}
+
+func refKey(r *pb.StepRef) key { return key{r.GetBuild(), r.GetStep(), r.GetAttempt()} }
+
+type task struct {
+	ref     *pb.StepRef
+	session uint64
+	cancel  context.CancelCauseFunc
+	fenced  bool // killed by self-fencing: report as fenced, not as a result
+	dropped bool // killed because the session ended: report nothing
+}
+
+// link is the current stream's outbox.
+type link struct {
+	out  chan *pb.WorkerMsg
+	done chan struct{}
+}
+
+// Agent is a running worker.
+type Agent struct {
+	cfg Config
+	cl  *client.Client
+	log *slog.Logger
+
+	mu       sync.Mutex
+	session  uint64
+	tasks    map[key]*task
+	fenced   map[key]*pb.StepRef // self-fenced attempts not yet reported
+	pending  map[key]*pb.Result  // finished, not acknowledged
+	sentAt   map[key]time.Time   // when each pending result was last sent
+	renewed  time.Time           // the lease runs until renewed + ttl
+	ttl, hb  time.Duration
+	hbSent   map[uint64]time.Time
+	link     *link
+	payloads map[string][]byte
+	runCtx   context.Context
+}
+
+// New returns an agent; Run starts it.
+func New(cfg Config) (*Agent, error) {
+	if cfg.Name == "" {
+		cfg.Name, _ = os.Hostname()
+	}
+	if cfg.ID == "" {
+		cfg.ID = cfg.Name
+	}
+	if cfg.Slots <= 0 || cfg.Runner == nil || len(cfg.Coordinators) == 0 {
+		return nil, errors.New("worker: need slots > 0, a runner and coordinator addresses")
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = 2 * time.Second
+	}
+	if cfg.TTL <= 0 {
+		cfg.TTL = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Agent{
+		cfg: cfg, cl: client.New(cfg.Coordinators), log: cfg.Logger.With("worker", cfg.ID),
+		tasks: map[key]*task{}, fenced: map[key]*pb.StepRef{}, pending: map[key]*pb.Result{}, sentAt: map[key]time.Time{},
+		ttl: cfg.TTL, hb: cfg.HeartbeatInterval, hbSent: map[uint64]time.Time{}, payloads: map[string][]byte{},
+	}, nil
+}
+
+// Run keeps a session with the leader and runs steps until ctx ends; then
+// it kills its running steps and returns.
+func (a *Agent) Run(ctx context.Context) error {
+	a.mu.Lock()
+	a.runCtx = ctx
+	a.mu.Unlock()
+	defer a.cl.Close()
+	go a.fenceLoop(ctx)
+	for ctx.Err() == nil {
+		err := a.cl.Call(ctx, a.runSession)
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("session", "err", err)
+			sleep(ctx, time.Second)
+		}
+	}
+	a.mu.Lock()
+	for _, t := range a.tasks {
+		t.dropped = true
+		t.cancel(errors.New("worker stopping"))
+	}
+	a.mu.Unlock()
+	return nil
+}
+
+// Drain asks the leader to give this worker nothing new, then waits until
+// every running step has finished and its result is acknowledged.
+func (a *Agent) Drain(ctx context.Context) error {
+	if err := a.cl.Drain(ctx, a.cfg.ID, 0); err != nil {
+		return fmt.Errorf("drain %s: %w", a.cfg.ID, err)
+	}
+	for {
+		a.mu.Lock()
+		busy := len(a.tasks) + len(a.pending)
+		a.mu.Unlock()
+		if busy == 0 {
+			return nil
+		}
+		if !sleep(ctx, 100*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+}
+
+// Running is the number of steps running now.
+func (a *Agent) Running() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.tasks)
+}
+
+// hello describes this worker's session and inventory.
+func (a *Agent) hello() *pb.Hello {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h := &pb.Hello{WorkerId: a.cfg.ID, Name: a.cfg.Name, Slots: int32(a.cfg.Slots), Labels: a.cfg.Labels, Session: a.session}
+	for k, t := range a.tasks {
+		if t.fenced {
+			a.fenced[k] = t.ref
+		} else if !t.dropped {
+			h.Running = append(h.Running, t.ref)
+		}
+	}
+	for _, r := range a.fenced {
+		h.Fenced = append(h.Fenced, r)
+	}
+	for _, r := range a.pending {
+		h.Pending = append(h.Pending, r)
+	}
+	return h
+}
+
+// runSession runs one stream to the coordinator at addr. It returns a
+// retryable error when the stream ends, so client.Call reconnects
+// (following the leader).
+func (a *Agent) runSession(ctx context.Context, addr string, stub pb.CoordinatorClient) error {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := stub.WorkerSession(sctx)
+	if err != nil {
+		return err
+	}
+	h := a.hello()
+	helloAt := time.Now()
+	if err := stream.Send(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Hello{Hello: h}}); err != nil {
+		return err
+	}
+	first, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	if first.GetSessionExpired() != nil {
+		a.expire("session expired")
+		return status.Error(codes.Unavailable, "session expired; registering again")
+	}
+	w := first.GetWelcome()
+	if w == nil {
+		return status.Error(codes.Unavailable, "no welcome")
+	}
+	l := &link{out: make(chan *pb.WorkerMsg, 8192), done: make(chan struct{})}
+	defer close(l.done)
+	a.mu.Lock()
+	if a.session != w.Session {
+		a.log.Info("new session", "session", w.Session, "coordinator", addr)
+	}
+	a.session, a.renewed, a.link = w.Session, helloAt, l
+	a.ttl, a.hb = time.Duration(w.TtlMs)*time.Millisecond, time.Duration(w.HeartbeatIntervalMs)*time.Millisecond
+	for _, r := range h.Fenced {
+		delete(a.fenced, refKey(r))
+	}
+	for _, r := range h.Pending {
+		a.sentAt[refKey(r.Ref)] = helloAt
+	}
+	hb := a.hb
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		if a.link == l {
+			a.link = nil
+		}
+		a.mu.Unlock()
+	}()
+	errc := make(chan error, 2)
+	go func() { errc <- pump(stream, l, sctx) }()
+	go func() { errc <- a.receive(stream) }()
+	tick := time.NewTicker(hb)
+	defer tick.Stop()
+	var seq uint64
+	for {
+		select {
+		case err := <-errc:
+			if err == nil {
+				err = status.Error(codes.Unavailable, "stream closed")
+			}
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		case now := <-tick.C:
+			seq++
+			a.mu.Lock()
+			a.hbSent[seq] = now
+			a.mu.Unlock()
+			a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Heartbeat{Heartbeat: &pb.Heartbeat{Seq: seq}}})
+			a.resendStale(now)
+		}
+	}
+}
+
+func pump(stream pb.Coordinator_WorkerSessionClient, l *link, ctx context.Context) error {
+	for {
+		select {
+		case m := <-l.out:
+			if err := stream.Send(m); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// receive handles the leader's messages.
+func (a *Agent) receive(stream pb.Coordinator_WorkerSessionClient) error {
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		switch x := m.Msg.(type) {
+		case *pb.CoordMsg_Assign:
+			a.start(x.Assign)
+		case *pb.CoordMsg_Cancel:
+			a.cancelTask(refKey(x.Cancel.Ref), x.Cancel.Reason)
+		case *pb.CoordMsg_Ack:
+			a.mu.Lock()
+			delete(a.pending, refKey(x.Ack.Ref))
+			delete(a.sentAt, refKey(x.Ack.Ref))
+			a.mu.Unlock()
+			if !x.Ack.Accepted {
+				a.log.Info("result rejected", "build", x.Ack.Ref.Build, "step", x.Ack.Ref.Step, "attempt", x.Ack.Ref.Attempt, "err", x.Ack.Error)
+			}
+		case *pb.CoordMsg_HeartbeatAck:
+			a.mu.Lock()
+			if at, ok := a.hbSent[x.HeartbeatAck.Seq]; ok {
+				if at.After(a.renewed) {
+					a.renewed = at
+				}
+				for s := range a.hbSent {
+					if s <= x.HeartbeatAck.Seq {
+						delete(a.hbSent, s)
+					}
+				}
+			}
+			a.mu.Unlock()
+		case *pb.CoordMsg_SessionExpired:
+			a.expire("session expired")
+			return status.Error(codes.Unavailable, "session expired; registering again")
+		}
+	}
+}
+
+// emit sends a message on the current stream; without one it is dropped
+// (results stay pending and go in the next Hello).
+func (a *Agent) emit(m *pb.WorkerMsg) {
+	a.mu.Lock()
+	l := a.link
+	a.mu.Unlock()
+	if l == nil {
+		return
+	}
+	select {
+	case l.out <- m:
+	case <-l.done:
+	}
+}
+
+// resendStale resends results unacknowledged for 10 s on a live stream.
+func (a *Agent) resendStale(now time.Time) {
+	var again []*pb.Result
+	a.mu.Lock()
+	for k, r := range a.pending {
+		if now.Sub(a.sentAt[k]) > 10*time.Second {
+			a.sentAt[k] = now
+			again = append(again, r)
+		}
+	}
+	a.mu.Unlock()
+	for _, r := range again {
+		a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Result{Result: r}})
+	}
+}
+
+// expire forgets an ended session: every step is killed and nothing of it
+// is reported.
+func (a *Agent) expire(why string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.log.Warn("session ended: killing all steps", "session", a.session, "steps", len(a.tasks), "why", why)
+	for _, t := range a.tasks {
+		t.dropped = true
+		t.cancel(errors.New(why))
+	}
+	a.session = 0
+	a.pending, a.sentAt, a.fenced = map[key]*pb.Result{}, map[key]time.Time{}, map[key]*pb.StepRef{}
+}
+
+// fenceLoop kills the running steps when the lease has not been renewed
+// for a TTL: by then the leader may be about to run them elsewhere.
+func (a *Agent) fenceLoop(ctx context.Context) {
+	for sleep(ctx, 100*time.Millisecond) {
+		a.mu.Lock()
+		if len(a.tasks) > 0 && time.Since(a.renewed) > a.ttl {
+			n := 0
+			for _, t := range a.tasks {
+				if !t.fenced && !t.dropped {
+					t.fenced = true
+					t.cancel(errors.New("lease lost: worker fenced itself"))
+					n++
+				}
+			}
+			if n > 0 {
+				a.log.Warn("lease not renewed: killed running steps", "steps", n, "since", time.Since(a.renewed))
+			}
+		}
+		a.mu.Unlock()
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+var timeNow = time.Now

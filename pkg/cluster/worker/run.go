@@ -1,0 +1,100 @@
+package worker
+
+import (
+	"context"
+	"errors"
+
+	"github.com/dmake/dmake/pkg/cluster"
+	pb "github.com/dmake/dmake/pkg/cluster/proto"
+)
+
+// start begins an assigned attempt, unless it is already running or done.
+func (a *Agent) start(as *pb.Assign) {
+	k := refKey(as.Ref)
+	a.mu.Lock()
+	if _, ok := a.tasks[k]; ok || a.pending[k] != nil || as.Session != a.session || a.runCtx == nil {
+		a.mu.Unlock()
+		return
+	}
+	ctx, cancel := context.WithCancelCause(a.runCtx)
+	t := &task{ref: as.Ref, session: as.Session, cancel: cancel}
+	a.tasks[k] = t
+	a.mu.Unlock()
+	go a.run(ctx, t, as)
+}
+
+func (a *Agent) run(ctx context.Context, t *task, as *pb.Assign) {
+	a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Started{Started: &pb.Started{Ref: as.Ref}}})
+	var res cluster.StepResult
+	payload, err := a.buildPayload(ctx, as.Ref.Build)
+	if err != nil {
+		res = cluster.StepResult{Failed: true, ExitCode: -1, Message: "fetch build payload: " + err.Error()}
+	} else {
+		out := &outWriter{a: a, ref: as.Ref, session: as.Session}
+		res = a.cfg.Runner.Run(ctx, cluster.StepRequest{
+			Build: as.Ref.Build, Dir: as.Dir, BuildPayload: payload, Step: int(as.Ref.Step), Target: as.Target,
+			Payload: as.Payload, Attempt: as.Ref.Attempt, Worker: a.cfg.ID,
+		}, out)
+	}
+	k := refKey(as.Ref)
+	a.mu.Lock()
+	delete(a.tasks, k)
+	if t.fenced {
+		a.fenced[k] = t.ref
+	}
+	if t.fenced || t.dropped || t.session != a.session {
+		a.mu.Unlock()
+		return
+	}
+	r := &pb.Result{Ref: as.Ref, Session: as.Session, Failed: res.Failed, Changed: res.Changed, ExitCode: int32(res.ExitCode), Message: res.Message}
+	a.pending[k] = r
+	a.sentAt[k] = timeNow()
+	a.mu.Unlock()
+	a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Result{Result: r}})
+}
+
+// cancelTask kills an attempt on the leader's order; its (failed) result is
+// still reported, and the FSM decides what it means.
+func (a *Agent) cancelTask(k key, reason string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if t := a.tasks[k]; t != nil {
+		t.cancel(errors.New("cancelled by coordinator: " + reason))
+	}
+}
+
+func (a *Agent) buildPayload(ctx context.Context, build string) ([]byte, error) {
+	a.mu.Lock()
+	p, ok := a.payloads[build]
+	a.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := a.cl.BuildPayload(ctx, build)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.payloads[build] = p
+	a.mu.Unlock()
+	return p, nil
+}
+
+// outWriter streams an attempt's output to the leader in chunks of at most
+// 64 KiB. Output produced while disconnected is lost (results are not).
+type outWriter struct {
+	a       *Agent
+	ref     *pb.StepRef
+	session uint64
+}
+
+func (w *outWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		c := min(len(p), 64<<10)
+		data := append([]byte(nil), p[:c]...)
+		w.a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Output{Output: &pb.Output{Ref: w.ref, Session: w.session, Data: data}}})
+		p = p[c:]
+	}
+	return n, nil
+}
