@@ -13,6 +13,7 @@ import (
 // a command line to run there.
 type Case struct {
 	Name      string            // "group/name", from the file's path
+	Note      string            // the comment's '#' lines, without the '#'
 	Args      []string          // command-line arguments after "make"
 	Env       []string          // NAME=value pairs added to the base environment
 	Stdin     string            // name of an archive file fed to make's stdin; "" for an empty stdin
@@ -74,7 +75,11 @@ func Parse(name string, data []byte) (*Case, error) {
 	}
 	for i, line := range strings.Split(string(comment), "\n") {
 		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
+		if strings.HasPrefix(line, "#") {
+			c.Note += strings.TrimSpace(line[1:]) + "\n"
+			continue
+		}
+		if line == "" {
 			continue
 		}
 		key, value, ok := strings.Cut(line, ":")

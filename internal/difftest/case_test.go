@@ -11,6 +11,9 @@ func TestParseDirectives(t *testing.T) {
 	data := "# a note\n\nargs: -s 'A=1 2' B=\"x\\\"y\"\nargs: all\nenv: E=a b\nmtime: f -5s\n" +
 		"skip: not yet\ntimeout: 3s\n-- f --\nx\n-- g --\ny"
 	c, err := Parse("grp/n", []byte(data))
+	if err == nil && c.Note != "a note\n" {
+		t.Errorf("Note = %q", c.Note)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,9 @@ func TestCasesAreDeterministic(t *testing.T) {
 	r := &Runner{Root: t.TempDir()}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
+			if c.Note == "" {
+				t.Error("the case has no '#' note saying what it tests")
+			}
 			t.Parallel()
 			report, err := r.Check(context.Background(), c, refMake, refMake)
 			if err != nil {
