@@ -1,0 +1,203 @@
+package coord_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dmake/dmake/pkg/cluster"
+	"github.com/dmake/dmake/pkg/cluster/client"
+	"github.com/dmake/dmake/pkg/cluster/coord"
+	"github.com/dmake/dmake/pkg/cluster/fsm"
+	pb "github.com/dmake/dmake/pkg/cluster/proto"
+	"github.com/dmake/dmake/pkg/cluster/worker"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func quietLogger() *slog.Logger {
+	if os.Getenv("DMAKE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+type node struct {
+	cfg coord.Config
+	c   *coord.Coordinator
+}
+
+func startNodes(t *testing.T, n int) []*node {
+	t.Helper()
+	var rpcs []string
+	nodes := make([]*node, n)
+	for i := range nodes {
+		nodes[i] = &node{cfg: coord.Config{
+			NodeID: fmt.Sprintf("c%d", i+1), DataDir: filepath.Join(t.TempDir(), "data"),
+			RPCAddr: freeAddr(t), RaftAddr: freeAddr(t), BootstrapExpect: n,
+			HeartbeatInterval: 300 * time.Millisecond, WorkerTTL: 2 * time.Second, WorkerGrace: time.Second,
+			FailoverGrace: 3 * time.Second, RaftHeartbeat: 500 * time.Millisecond, LossBackoff: []time.Duration{0},
+			Logger: quietLogger(),
+		}}
+		rpcs = append(rpcs, nodes[i].cfg.RPCAddr)
+	}
+	for _, nd := range nodes {
+		nd.cfg.Join = rpcs
+		c, err := coord.Start(nd.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nd.c = c
+		t.Cleanup(func() { _ = nd.c.Shutdown() })
+	}
+	return nodes
+}
+
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func leaderOf(nodes []*node) *node {
+	for _, nd := range nodes {
+		if nd.c != nil && nd.c.IsLeader() {
+			return nd
+		}
+	}
+	return nil
+}
+
+func addrs(nodes []*node) []string {
+	var out []string
+	for _, nd := range nodes {
+		out = append(out, nd.cfg.RPCAddr)
+	}
+	return out
+}
+
+// chainBuild is n steps; step i (i>0) depends on i/2, and writes out/i.
+func chainBuild(id, dir string, n int) cluster.BuildSpec {
+	spec := cluster.BuildSpec{ID: id, Dir: dir, Options: cluster.Options{Jobs: 8}, Payload: []byte("db")}
+	for i := range n {
+		st := cluster.StepSpec{Target: fmt.Sprintf("t%d", i), Priority: int64(i),
+			Payload: []byte(fmt.Sprintf("mkdir -p out && sleep 0.02 && echo step %d > out/%d && echo built %d", i, i, i))}
+		if i > 0 {
+			st.Deps = []int{i / 2}
+		}
+		spec.Steps = append(spec.Steps, st)
+	}
+	return spec
+}
+
+func follow(t *testing.T, cl *client.Client, build string) (status string, outputs int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	_, err := cl.Events(ctx, build, 1, func(e *client.Event) error {
+		switch e.Kind {
+		case pb.Event_OUTPUT:
+			outputs++
+		case pb.Event_BUILD_FINISHED:
+			status = e.Status
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("events of %s: %v", build, err)
+	}
+	return status, outputs
+}
+
+func startWorker(t *testing.T, ctx context.Context, name string, coords []string) {
+	t.Helper()
+	a, err := worker.New(worker.Config{Name: name, Slots: 4, Coordinators: coords, Runner: cluster.ShellRunner{}, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = a.Run(ctx); close(done) }()
+	t.Cleanup(func() { <-done })
+}
+
+// TestThreeNodeCluster runs builds on an in-process cluster of three
+// coordinators (real bolt stores, loopback TCP) and two workers, stops the
+// leader, and runs another build under the new leader.
+func TestThreeNodeCluster(t *testing.T) {
+	nodes := startNodes(t, 3)
+	waitFor(t, "a leader", 30*time.Second, func() bool { return leaderOf(nodes) != nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	startWorker(t, ctx, "w1", addrs(nodes))
+	startWorker(t, ctx, "w2", addrs(nodes))
+	cl := client.New(addrs(nodes))
+	defer cl.Close()
+
+	dir := t.TempDir()
+	spec := chainBuild("b1", dir, 40)
+	sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
+	defer scancel()
+	if err := cl.Submit(sctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Submit(sctx, spec); err != nil { // idempotent
+		t.Fatalf("resubmit: %v", err)
+	}
+	st, outs := follow(t, cl, "b1")
+	if st != "succeeded" || outs != 40 {
+		t.Fatalf("b1 %s with %d outputs", st, outs)
+	}
+	for i := range 40 {
+		if _, err := os.Stat(filepath.Join(dir, "out", fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bs, err := cl.Builds(sctx)
+	if err != nil || len(bs) != 1 || bs[0].Done != 40 {
+		t.Fatalf("builds %v %v", bs, err)
+	}
+
+	// Every replica has the same events.
+	waitFor(t, "replicas to catch up", 10*time.Second, func() bool {
+		var n []int
+		for _, nd := range nodes {
+			nd.c.FSM().Read(func(s *fsm.State) { n = append(n, len(s.Builds["b1"].Events)) })
+		}
+		return n[0] == n[1] && n[1] == n[2]
+	})
+
+	old := leaderOf(nodes)
+	if err := old.c.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a new leader", 30*time.Second, func() bool {
+		l := leaderOf(nodes)
+		return l != nil && l != old
+	})
+	spec2 := chainBuild("b2", t.TempDir(), 20)
+	if err := cl.Submit(sctx, spec2); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := follow(t, cl, "b2"); st != "succeeded" {
+		t.Fatalf("b2 %s", st)
+	}
+}
