@@ -174,7 +174,7 @@ func (r *Runner) runLine(ctx context.Context, job *Job, l *Line, io *stdio) line
 	files := []uintptr{io.in.Fd(), io.out.Fd(), io.err.Fd()}
 	if l.Always {
 		for _, f := range job.ExtraFiles {
-			files = append(files, f.Fd())
+			files = append(files, rawFd(f))
 		}
 	}
 	p, err := startLine(argv, job, files)
@@ -206,6 +206,16 @@ func envOf(job *Job) []string {
 		return os.Environ()
 	}
 	return job.Env
+}
+
+// rawFd is f's descriptor. Unlike f.Fd it leaves the file's blocking mode
+// alone: a jobserver pipe's mode is shared with every make in the tree.
+func rawFd(f *os.File) uintptr {
+	fd := ^uintptr(0)
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(u uintptr) { fd = u })
+	}
+	return fd
 }
 
 func shellOf(job *Job) string {

@@ -1,0 +1,310 @@
+// Package builder is dmake's local driver: it runs a planned graph on this
+// machine with -j job slots, as GNU make does. It drives the shared build
+// state machine (pkg/graph/buildstate) from one loop, which is the only
+// place that changes it; recipes run in goroutines through pkg/exec and
+// report back on a channel.
+//
+// When a step becomes ready the builder decides, from modification times
+// at that moment, whether its recipe must run, then expands the recipe
+// (GNU make expands a recipe just before running it, so $(wildcard) and
+// $(shell) in it see files made earlier in the build).
+package builder
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	xexec "github.com/dmake/dmake/pkg/exec"
+	"github.com/dmake/dmake/pkg/graph/buildstate"
+	"github.com/dmake/dmake/pkg/graph/eval"
+	"github.com/dmake/dmake/pkg/graph/plan"
+)
+
+// OutputSync is -O's mode.
+type OutputSync uint8
+
+const (
+	SyncNone OutputSync = iota
+	SyncLine
+	SyncTarget
+	SyncRecurse
+)
+
+// Options are the make flags that change how a build runs.
+type Options struct {
+	Jobs         int // 0: no limit
+	KeepGoing    bool
+	DryRun       bool // -n
+	Question     bool // -q
+	Touch        bool // -t
+	AlwaysMake   bool // -B
+	IgnoreErrors bool // -i
+	Silent       bool // -s
+	OutputSync   OutputSync
+	Program      string // "make", "make[1]": prefix of messages
+	Dir          string
+	Stdout       io.Writer
+	Stderr       io.Writer
+	// Env is the environment of recipes apart from exported make
+	// variables: MAKEFLAGS, MAKELEVEL and the like, already set.
+	Env []string
+	// ExtraFiles go to recursive lines (the jobserver's pipe).
+	ExtraFiles []*os.File
+	// OldFiles (-o) are never remade; NewFiles (-W) count as infinitely new.
+	OldFiles, NewFiles map[string]bool
+}
+
+// Result is how a build ended.
+type Result struct {
+	ExitCode    int
+	Interrupted bool
+}
+
+// Builder runs one planned build.
+type Builder struct {
+	g    *plan.Graph
+	ev   *eval.Evaluator
+	opt  Options
+	st   *buildstate.State
+	ctx  context.Context
+	done chan jobDone
+
+	running   int
+	ran       []bool      // step ran commands (or would have, under -n/-t)
+	mtimes    []time.Time // mtime of each step's file once final; zero: missing
+	exists    []bool
+	fatal     error
+	questionN bool // -q found something to remake
+	env       *envCache
+	goalIdx   int
+	failedAny bool
+}
+
+type jobDone struct {
+	id      buildstate.StepID
+	attempt uint32
+	res     xexec.Result
+	before  time.Time
+	existed bool
+	out     *os.File // -O buffer
+	ranAny  bool
+}
+
+// New prepares a build of g.
+func New(g *plan.Graph, ev *eval.Evaluator, opt Options) (*Builder, error) {
+	specs := make([]buildstate.Spec, len(g.Steps))
+	for i, s := range g.Steps {
+		deps := make([]buildstate.StepID, 0, len(s.Deps)+len(s.Order))
+		for _, d := range s.Deps {
+			deps = append(deps, buildstate.StepID(d))
+		}
+		for _, d := range s.Order {
+			deps = append(deps, buildstate.StepID(d))
+		}
+		specs[i] = buildstate.Spec{Deps: dedup(deps), Priority: s.Priority}
+	}
+	st, err := buildstate.New(specs, buildstate.Options{KeepGoing: opt.KeepGoing})
+	if err != nil {
+		return nil, err
+	}
+	if opt.Stdout == nil {
+		opt.Stdout = os.Stdout
+	}
+	if opt.Stderr == nil {
+		opt.Stderr = os.Stderr
+	}
+	if opt.Program == "" {
+		opt.Program = "make"
+	}
+	n := len(g.Steps)
+	return &Builder{
+		g: g, ev: ev, opt: opt, st: st,
+		done:   make(chan jobDone),
+		ran:    make([]bool, n),
+		mtimes: make([]time.Time, n),
+		exists: make([]bool, n),
+		env:    newEnvCache(ev, opt.Env, g.ExportAll),
+	}, nil
+}
+
+func dedup(ids []buildstate.StepID) []buildstate.StepID {
+	seen := make(map[buildstate.StepID]bool, len(ids))
+	out := ids[:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (b *Builder) limit() int {
+	if b.g.NotParallel {
+		return 1
+	}
+	if b.opt.Jobs <= 0 {
+		return int(^uint(0) >> 1)
+	}
+	return b.opt.Jobs
+}
+
+// Run runs the build to the end and reports how it ended.
+func (b *Builder) Run(ctx context.Context) Result {
+	b.ctx = ctx
+	for {
+		for b.running < b.limit() && b.fatal == nil {
+			id, ok := b.st.Next()
+			if !ok {
+				break
+			}
+			b.start(id)
+		}
+		b.reportGoals()
+		if b.running == 0 {
+			break
+		}
+		b.finish(<-b.done)
+	}
+	b.reportGoals()
+	res := Result{Interrupted: ctx.Err() != nil}
+	switch {
+	case b.fatal != nil:
+		b.printFatal(b.fatal)
+		res.ExitCode = 2
+	case res.Interrupted:
+		res.ExitCode = 2
+	case b.st.Failures() > 0 || b.failedAny:
+		res.ExitCode = 2
+	case b.questionN:
+		res.ExitCode = 1
+	}
+	if !res.Interrupted && !b.opt.DryRun {
+		b.deleteIntermediates()
+	}
+	return res
+}
+
+func (b *Builder) printFatal(err error) {
+	if fe, ok := err.(*eval.FatalError); ok {
+		fmt.Fprintln(b.opt.Stderr, fe.Render(b.opt.Program))
+		return
+	}
+	fmt.Fprintf(b.opt.Stderr, "%s: *** %v.  Stop.\n", b.opt.Program, err)
+}
+
+// stat returns a file's modification time, following GNU make: a phony
+// target or a missing file has none.
+func (b *Builder) stat(s *plan.Step) (time.Time, bool) {
+	if s.Phony {
+		return time.Time{}, false
+	}
+	p := s.Path
+	if b.opt.Dir != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(b.opt.Dir, p)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return st.ModTime(), true
+}
+
+// start considers a ready step: it finishes at once when nothing needs
+// running, or launches its recipe.
+func (b *Builder) start(id buildstate.StepID) {
+	s := b.g.Steps[id]
+	attempt, err := b.st.Start(id)
+	if err != nil {
+		return
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(b.opt.Stderr, "%s: %s\n", b.opt.Program, n)
+	}
+	mtime, exists := b.stat(s)
+	if s.Recipe == nil {
+		if !exists && !s.IsTarget && !s.Phony {
+			b.noRule(id, attempt, s)
+			return
+		}
+		b.settle(id, mtime, exists)
+		b.st.Succeed(id, attempt, !exists)
+		return
+	}
+	newer, must := b.outOfDate(s, mtime, exists)
+	if !must {
+		b.settle(id, mtime, exists)
+		b.st.Succeed(id, attempt, false)
+		return
+	}
+	if b.opt.Question {
+		b.questionN = true
+		b.launch(id, attempt, s, newer, mtime, exists, true)
+		return
+	}
+	b.launch(id, attempt, s, newer, mtime, exists, false)
+}
+
+func (b *Builder) settle(id buildstate.StepID, mtime time.Time, exists bool) {
+	b.mtimes[id], b.exists[id] = mtime, exists
+}
+
+func (b *Builder) noRule(id buildstate.StepID, attempt uint32, s *plan.Step) {
+	msg := fmt.Sprintf("No rule to make target '%s'", s.Name)
+	if s.Parent >= 0 {
+		msg += fmt.Sprintf(", needed by '%s'", b.g.Steps[s.Parent].Name)
+	}
+	if b.opt.KeepGoing {
+		fmt.Fprintf(b.opt.Stderr, "%s: *** %s.\n", b.opt.Program, msg)
+	} else {
+		fmt.Fprintf(b.opt.Stderr, "%s: *** %s.  Stop.\n", b.opt.Program, msg)
+		b.waitNote()
+	}
+	b.failedAny = true
+	b.st.Fail(id, attempt)
+}
+
+// waitNote prints GNU make's note that running jobs will be waited for.
+func (b *Builder) waitNote() {
+	if b.running > 0 {
+		fmt.Fprintf(b.opt.Stderr, "%s: *** Waiting for unfinished jobs....\n", b.opt.Program)
+	}
+}
+
+// outOfDate decides whether a step's recipe must run, and which
+// prerequisites are newer than its target ($?).
+func (b *Builder) outOfDate(s *plan.Step, mtime time.Time, exists bool) (newer []string, must bool) {
+	if b.opt.OldFiles[s.Name] && exists {
+		return nil, false
+	}
+	must = !exists || s.Phony || b.opt.AlwaysMake || b.opt.NewFiles[s.Name]
+	if s.Double && len(s.Deps) == 0 {
+		must = true
+	}
+	for _, d := range s.Deps {
+		ds := b.g.Steps[d]
+		dm, de := b.mtimes[d], b.exists[d]
+		if !de || ds.Phony || dm.After(mtime) || b.opt.AlwaysMake || b.opt.NewFiles[ds.Name] || !exists {
+			newer = append(newer, ds.Path)
+			must = true
+		}
+	}
+	return dedupStrings(newer), must
+}
+
+func dedupStrings(s []string) []string {
+	seen := make(map[string]bool, len(s))
+	out := s[:0]
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
