@@ -122,8 +122,8 @@ func (r *Runner) start(ctx context.Context, c *Case, dir string) (*Result, error
 	if c.Stdin != "" {
 		cmd.Stdin = bytes.NewReader(c.file(c.Stdin).Data)
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	stdout, stderr := &capBuffer{max: maxOutput}, &capBuffer{max: maxOutput}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
 	res := &Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Exit: "0"}
 	var exitErr *exec.ExitError

@@ -1,6 +1,9 @@
 package difftest
 
 import (
+	"crypto/sha256"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -54,18 +57,41 @@ func snapshotFile(b *strings.Builder, p, rel string) error {
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return err
-	}
 	b.WriteString("== f " + rel)
 	if info.Mode()&0o111 != 0 {
 		b.WriteString(" (exec)")
 	}
 	b.WriteString("\n")
+	if info.Size() > maxFileContent {
+		return summarizeFile(b, p)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
 	b.Write(data)
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		b.WriteString("\n\\ no newline at end of file\n")
 	}
+	return nil
+}
+
+// maxFileContent is the largest file whose content a snapshot shows; a
+// bigger one is shown as its size and SHA-256.
+const maxFileContent = 1 << 20
+
+// summarizeFile renders a large file as its size and hash.
+func summarizeFile(b *strings.Builder, p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b, "(%d bytes, sha256 %x)\n", n, h.Sum(nil))
 	return nil
 }
