@@ -25,10 +25,29 @@ func Diff(nameA, a, nameB, b string) string {
 	if len(x)*len(y) > maxDiffCells {
 		writeLines(&out, "-", x)
 		writeLines(&out, "+", y)
-		return out.String()
+		return truncateLines(out.String(), maxDiffLines)
 	}
 	writeHunks(&out, editScript(x, y))
-	return out.String()
+	return truncateLines(out.String(), maxDiffLines)
+}
+
+// maxDiffLines bounds one diff in a report; the rest is counted, not shown.
+const maxDiffLines = 400
+
+// truncateLines keeps the first n lines of s and notes how many were cut.
+func truncateLines(s string, n int) string {
+	i := 0
+	for k := 0; k < n; k++ {
+		j := strings.IndexByte(s[i:], '\n')
+		if j < 0 {
+			return s
+		}
+		i += j + 1
+	}
+	if i == len(s) {
+		return s
+	}
+	return s[:i] + fmt.Sprintf("[... %d more lines of diff]\n", strings.Count(s[i:], "\n"))
 }
 
 // splitLines splits s into lines, each keeping its newline; a last line

@@ -28,6 +28,17 @@ func TestDiffText(t *testing.T) {
 	}
 }
 
+func TestDiffIsBounded(t *testing.T) {
+	long := strings.Repeat("y\n", 10*maxDiffLines)
+	got := Diff("a", "", "b", long)
+	if n := strings.Count(got, "\n"); n != maxDiffLines+1 {
+		t.Errorf("diff has %d lines, want %d", n, maxDiffLines+1)
+	}
+	if !strings.HasSuffix(got, "[... 3603 more lines of diff]\n") {
+		t.Errorf("diff ends %q", got[len(got)-40:])
+	}
+}
+
 func TestSnapshot(t *testing.T) {
 	dir := t.TempDir()
 	must := func(err error) {

@@ -105,7 +105,7 @@ func TestMismatchIsReported(t *testing.T) {
 		{"echo top make 0; echo sub 1 sub; echo other >sub/out.txt\n", []string{"-made", "+other"}},
 		{"echo top make 0; echo sub 1 sub; echo made >sub/out.txt; chmod +x sub/out.txt\n", []string{"+== f sub/out.txt (exec)"}},
 		{"sleep 30\n", []string{"exit status: GNU make 0, dmake killed after 2s"}},
-		{"exec yes\n", []string{"dmake killed after 2s", "more bytes not kept]"}},
+		{"exec yes\n", []string{"dmake killed after 2s", "more lines of diff]"}},
 	}
 	for _, tt := range tests {
 		report, err := r.Check(context.Background(), c, refMake, fakeMake(t, tt.script))
