@@ -114,6 +114,9 @@ func (c *Coordinator) Drain(ctx context.Context, req *pb.DrainRequest) (*pb.Drai
 // reconnects elsewhere resumes where it stopped.
 func (c *Coordinator) Events(req *pb.EventsRequest, stream pb.Coordinator_EventsServer) error {
 	next := max(req.From, 1)
+	// A build just submitted through the leader may not have reached this
+	// replica yet: wait a little before saying it does not exist.
+	notFoundAt := time.Now().Add(eventsNotFoundWait)
 	for {
 		changed := c.fsm.Changed()
 		var batch []*pb.Event
@@ -128,7 +131,7 @@ func (c *Coordinator) Events(req *pb.EventsRequest, stream pb.Coordinator_Events
 				batch = append(batch, eventPB(&b.Events[i]))
 			}
 		})
-		if !found {
+		if !found && time.Now().After(notFoundAt) {
 			return status.Errorf(codes.NotFound, "no build %q", req.Build)
 		}
 		for _, e := range batch {
@@ -149,9 +152,13 @@ func (c *Coordinator) Events(req *pb.EventsRequest, stream pb.Coordinator_Events
 		case <-c.ctx.Done():
 			return status.Error(codes.Unavailable, "coordinator shutting down")
 		case <-changed:
+		case <-time.After(time.Second):
 		}
 	}
 }
+
+// eventsNotFoundWait is how long Events waits for an unknown build to appear.
+const eventsNotFoundWait = 5 * time.Second
 
 func eventPB(e *fsm.Event) *pb.Event {
 	return &pb.Event{Seq: e.Seq, Kind: pb.Event_Kind(e.Kind), Step: e.Step, Attempt: e.Attempt, Worker: e.Worker,

@@ -195,6 +195,9 @@ func (a *Agent) runSession(ctx context.Context, addr string, stub pb.Coordinator
 	h := a.hello()
 	helloAt := time.Now()
 	if err := stream.Send(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Hello{Hello: h}}); err != nil {
+		if _, rerr := stream.Recv(); rerr != nil {
+			return rerr // the server's status (a redirect, say) rather than io.EOF
+		}
 		return err
 	}
 	first, err := stream.Recv()
