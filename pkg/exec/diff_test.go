@@ -22,6 +22,7 @@ type diffCase struct {
 	shell    string
 	flags    []string
 	oneShell bool
+	vars     map[string]string // expanded in the lines given to Run: name -> value
 	setup    func(t *testing.T, dir string)
 }
 
@@ -67,7 +68,12 @@ func (c *diffCase) job(dir string, pos []int, out *bytes.Buffer) *Job {
 		if c.oneShell && i > 0 {
 			l.Text = raw
 		} else {
+			// What the builder does: prefixes of the line as written,
+			// then expansion of the rest.
 			l.Text, l.Silent, l.IgnoreError, l.Always = SplitPrefix(raw)
+		}
+		for k, v := range c.vars {
+			l.Text = strings.ReplaceAll(l.Text, "$("+k+")", v)
 		}
 		l.Silent = l.Silent || slices.Contains(c.args, "-s")
 		l.IgnoreError = l.IgnoreError || slices.Contains(c.args, "-i")

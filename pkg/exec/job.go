@@ -7,10 +7,15 @@ import (
 
 // Line is one logical line of a recipe, expanded and ready to run.
 type Line struct {
-	// Text is the command as GNU make echoes it: expanded, with leading blanks
-	// and the @ - + prefixes removed (see SplitPrefix), backslash-newline
-	// pairs kept, and the recipe prefix character that followed each
-	// backslash-newline in the Makefile removed.
+	// Text is the expanded command. The caller strips the blanks and @ - +
+	// prefixes that open the line as written (SplitPrefix on the
+	// unexpanded text: they apply to the whole line) and expands the rest;
+	// the runner strips, from each command, the prefixes the expansion
+	// produced, as GNU make does. A bare newline (from a multi-line
+	// variable) separates commands: the runner runs each piece on its own,
+	// its own prefixes added to the line's flags. Backslash-newline pairs
+	// stay; the caller removes the recipe prefix character (tab) that
+	// followed each of them in the Makefile.
 	//
 	// Under Job.OneShell, the Text of every line but the first is taken as
 	// written (blanks and prefixes still there): the runner strips them

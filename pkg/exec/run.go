@@ -104,27 +104,23 @@ func (r *Runner) Run(ctx context.Context, job *Job) Result {
 		return Result{Status: StartFailed, Line: 0, Err: err}
 	}
 	defer io.close(orDefault(r.IODelay, DefaultIODelay))
-	lines := job.Lines
-	if job.OneShell {
-		lines = []Line{oneShellLine(shellOf(job), job.Lines)}
-	}
-	for i := range lines {
+	for _, c := range commands(job) {
 		if err := ctx.Err(); err != nil {
-			return Result{Status: Interrupted, Line: i, Err: err}
+			return Result{Status: Interrupted, Line: c.index, Err: err}
 		}
-		out := r.runLine(ctx, job, &lines[i], io)
+		out := r.runLine(ctx, job, &c.Line, io)
 		switch {
 		case out.startErr != nil:
-			return Result{Status: StartFailed, Line: i, Err: out.startErr}
+			return Result{Status: StartFailed, Line: c.index, Err: out.startErr}
 		case out.interrupted != nil:
-			return Result{Status: Interrupted, Line: i, Exit: out.exit, Err: out.interrupted}
+			return Result{Status: Interrupted, Line: c.index, Exit: out.exit, Err: out.interrupted}
 		case out.exit.Success():
-		case lines[i].IgnoreError:
+		case c.IgnoreError:
 			res.Ignored++
-			writeString(io.err, FailureMessage(programName(job), &lines[i], job.Target, out.exit, true))
+			writeString(io.err, FailureMessage(programName(job), &c.Line, job.Target, out.exit, true))
 		default:
-			writeString(io.err, FailureMessage(programName(job), &lines[i], job.Target, out.exit, false))
-			return Result{Status: Failed, Line: i, Exit: out.exit, Ignored: res.Ignored}
+			writeString(io.err, FailureMessage(programName(job), &c.Line, job.Target, out.exit, false))
+			return Result{Status: Failed, Line: c.index, Exit: out.exit, Ignored: res.Ignored}
 		}
 	}
 	return res

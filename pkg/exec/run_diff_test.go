@@ -39,6 +39,11 @@ func TestRunLikeGNUMake(t *testing.T) {
 		{name: "ec-direct", pre: ".SHELLFLAGS=-ec\n", flags: []string{"-ec"}, lines: []string{"nosuchcmd-dmake x"}},
 		{name: "missing-shell-program", pre: "SHELL=/bin/nosh-dmake\n", shell: "/bin/nosh-dmake", lines: []string{"-echo a;", "echo b"}},
 		{name: "bash", pre: "SHELL=/bin/bash\n", shell: "/bin/bash", lines: []string{"nosuchcmd-dmake x", "echo not reached"}},
+		{name: "define", pre: "define CMDS\n@echo a\n-false\n  +echo b\nendef\ndefine NL\n\n\nendef\n",
+			vars:  map[string]string{"CMDS": "@echo a\n-false\n  +echo b", "NL": "\n"},
+			lines: []string{"$(CMDS)", "@$(CMDS)", "-$(CMDS)", "echo \"c$(NL)d\"", "echo never"}},
+		{name: "define-dry-run", args: []string{"-n"}, pre: "define CMDS\n@echo a\n+echo b\nendef\n", vars: map[string]string{"CMDS": "@echo a\n+echo b"},
+			lines: []string{"$(CMDS)"}},
 		{name: "oneshell", pre: ".ONESHELL:\n", oneShell: true, lines: []string{
 			"@echo a", "-@echo b", "  +  echo c", "@  echo d \\\ne", "echo f; \\\n@echo g", "  @@-+ echo h", "false", "echo after"}},
 		{name: "oneshell-echo", pre: ".ONESHELL:\n", oneShell: true, lines: []string{"echo a", "@echo b", "exit 3", "echo never"}},

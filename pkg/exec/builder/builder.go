@@ -16,7 +16,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	xexec "github.com/dmake/dmake/pkg/exec"
@@ -57,6 +56,9 @@ type Options struct {
 	ExtraFiles []*os.File
 	// OldFiles (-o) are never remade; NewFiles (-W) count as infinitely new.
 	OldFiles, NewFiles map[string]bool
+	// NoGoalNotes turns off "Nothing to be done" and "is up to date", for
+	// the remaking-makefiles pass.
+	NoGoalNotes bool
 }
 
 // Result is how a build ended.

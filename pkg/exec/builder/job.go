@@ -1,0 +1,477 @@
+package builder
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	xexec "github.com/dmake/dmake/pkg/exec"
+	"github.com/dmake/dmake/pkg/graph/buildstate"
+	"github.com/dmake/dmake/pkg/graph/eval"
+	"github.com/dmake/dmake/pkg/graph/plan"
+	"github.com/dmake/dmake/pkg/graph/syntax"
+)
+
+// farFuture stands for the time of a target remade under -n: newer than
+// anything, so what depends on it is shown as remade too.
+var farFuture = time.Unix(1<<40, 0)
+
+// automatics returns the automatic variables of a step.
+func (b *Builder) automatics(s *plan.Step, newer []string) *eval.VarSet {
+	set := eval.NewVarSet()
+	def := func(n, v string) { set.Define(n, v, eval.Simple, eval.OriginAutomatic, syntax.Pos{}) }
+	var all, plus, order []string
+	for _, d := range s.Deps {
+		plus = append(plus, b.g.Steps[d].Path)
+	}
+	all = dedupStrings(append([]string(nil), plus...))
+	for _, d := range s.Order {
+		order = append(order, b.g.Steps[d].Path)
+	}
+	def("@", s.Path)
+	if len(plus) > 0 {
+		def("<", plus[0])
+	} else {
+		def("<", "")
+	}
+	def("^", strings.Join(all, " "))
+	def("+", strings.Join(plus, " "))
+	def("|", strings.Join(dedupStrings(order), " "))
+	def("?", strings.Join(newer, " "))
+	def("*", b.stem(s))
+	def("%", "")
+	return set
+}
+
+// stem is $*: the pattern stem, or for an explicit rule the target name
+// less a known suffix.
+func (b *Builder) stem(s *plan.Step) string {
+	if s.Stem != "" {
+		return s.Stem
+	}
+	if sf := b.ev.DB.Lookup(".SUFFIXES"); sf != nil {
+		for _, d := range sf.Deps {
+			if strings.HasSuffix(s.Name, d.Name) && len(s.Name) > len(d.Name) {
+				return strings.TrimSuffix(s.Name, d.Name)
+			}
+		}
+	}
+	return ""
+}
+
+// expandRecipe expands a step's recipe into runnable lines, as GNU make's
+// new_job and start_job_command: references spanning backslash-newlines
+// are joined first, each logical line may expand to several (a define),
+// and each gets its own @-+ prefixes on top of the line's.
+func (b *Builder) expandRecipe(s *plan.Step, newer []string) ([]xexec.Line, error) {
+	scope := eval.NewScope(b.automatics(s, newer), s.Scope, false)
+	var lines []xexec.Line
+	prefix := s.Recipe.Prefix
+	if prefix == 0 {
+		prefix = '\t'
+	}
+	for i, rl := range s.Recipe.Lines {
+		raw := joinRefContinuations(rl.Text)
+		text, err := b.ev.ExpandIn(scope, rl.Pos, raw)
+		if err != nil {
+			return nil, err
+		}
+		recursive := strings.Contains(rl.Text, "$(MAKE)") || strings.Contains(rl.Text, "${MAKE}")
+		pos := rl.Pos.String()
+		if b.g.OneShell {
+			lines = append(lines, b.oneShellLine(s, text, i == 0, recursive, pos))
+			continue
+		}
+		_, lsilent, lignore, lalways := xexec.SplitPrefix(rl.Text)
+		for _, part := range splitCommands(text) {
+			part = stripPrefixAfterNewline(part, prefix)
+			t, silent, ignore, always := xexec.SplitPrefix(part)
+			if strings.TrimSpace(t) == "" {
+				continue
+			}
+			lines = append(lines, xexec.Line{
+				Text:        t,
+				Silent:      silent || lsilent || s.Silent || b.g.SilentAll || b.opt.Silent,
+				IgnoreError: ignore || lignore || s.Ignore || b.g.IgnoreAll || b.opt.IgnoreErrors,
+				Always:      always || lalways || recursive,
+				Pos:         pos,
+			})
+		}
+	}
+	return lines, nil
+}
+
+func (b *Builder) oneShellLine(s *plan.Step, text string, first, recursive bool, pos string) xexec.Line {
+	l := xexec.Line{Text: text, Always: recursive, Pos: pos}
+	if first {
+		t, silent, ignore, always := xexec.SplitPrefix(text)
+		l.Text = t
+		l.Silent = silent || s.Silent || b.g.SilentAll || b.opt.Silent
+		l.IgnoreError = ignore || s.Ignore || b.g.IgnoreAll || b.opt.IgnoreErrors
+		l.Always = always || recursive
+	}
+	return l
+}
+
+// splitCommands splits an expanded recipe line at newlines that are not
+// escaped by a backslash.
+func splitCommands(s string) []string {
+	if strings.IndexByte(s, '\n') < 0 {
+		return []string{s}
+	}
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+			continue
+		}
+		if s[i] == '\n' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+// stripPrefixAfterNewline removes the recipe prefix that opens each
+// continuation line of a recipe line.
+func stripPrefixAfterNewline(s string, prefix byte) string {
+	if !strings.Contains(s, "\\\n") {
+		return s
+	}
+	var out strings.Builder
+	for i := 0; i < len(s); i++ {
+		out.WriteByte(s[i])
+		if s[i] == '\\' && i+1 < len(s) && s[i+1] == '\n' {
+			out.WriteByte('\n')
+			i++
+			if i+1 < len(s) && s[i+1] == prefix {
+				i++
+			}
+		}
+	}
+	return out.String()
+}
+
+// joinRefContinuations collapses backslash-newlines inside variable and
+// function references (with the blanks around them) into one space, so
+// functions never see them; those outside references stay for the shell.
+func joinRefContinuations(s string) string {
+	if !strings.Contains(s, "\\\n") || !strings.Contains(s, "$") {
+		return s
+	}
+	var out []byte
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c != '$' || i+1 >= len(s) || (s[i+1] != '(' && s[i+1] != '{') {
+			out = append(out, c)
+			i++
+			continue
+		}
+		open := s[i+1]
+		closer := byte(')')
+		if open == '{' {
+			closer = '}'
+		}
+		out = append(out, '$', open)
+		i += 2
+		start := len(out)
+		count := 0
+		for i < len(s) {
+			if s[i] == closer {
+				count--
+				if count < 0 {
+					break
+				}
+			}
+			if s[i] == '\\' && i+1 < len(s) && s[i+1] == '\n' {
+				quoted := false
+				for j := len(out) - 1; j >= start && out[j] == '\\'; j-- {
+					quoted = !quoted
+				}
+				if quoted {
+					out = append(out, s[i])
+					i++
+					continue
+				}
+				i += 2
+				for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+					i++
+				}
+				for len(out) > start && (out[len(out)-1] == ' ' || out[len(out)-1] == '\t') {
+					out = out[:len(out)-1]
+				}
+				out = append(out, ' ')
+				continue
+			}
+			if s[i] == open {
+				count++
+			}
+			out = append(out, s[i])
+			i++
+		}
+	}
+	return string(out)
+}
+
+// launch runs a step's recipe in a goroutine (or touches the target for
+// -t). onlyAlways runs just the recursive lines (-q).
+func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, newer []string, mtime time.Time, exists, onlyAlways bool) {
+	lines, err := b.expandRecipe(s, newer)
+	if err != nil {
+		b.fatal = err
+		b.st.Fail(id, attempt)
+		b.st.Stop()
+		return
+	}
+	if b.opt.Touch && !onlyAlways {
+		b.touch(s)
+		m, e := b.stat(s)
+		b.settle(id, m, e)
+		b.ran[id] = true
+		b.st.Succeed(id, attempt, true)
+		return
+	}
+	mode := xexec.Normal
+	switch {
+	case b.opt.DryRun:
+		mode = xexec.DryRun
+	case onlyAlways || b.opt.Question:
+		mode = xexec.OnlyAlways
+	}
+	if len(lines) == 0 {
+		b.settle(id, mtime, exists)
+		if mode == xexec.DryRun {
+			b.settle(id, farFuture, true)
+		}
+		b.st.Succeed(id, attempt, !exists)
+		return
+	}
+	job := &xexec.Job{
+		Target:     s.Name,
+		Dir:        b.opt.Dir,
+		Env:        b.env.forStep(s),
+		Shell:      b.shell(s),
+		ShellFlags: b.shellFlags(s),
+		Lines:      lines,
+		OneShell:   b.g.OneShell,
+		Mode:       mode,
+		Stdin:      os.Stdin,
+		Stdout:     b.opt.Stdout,
+		Stderr:     b.opt.Stderr,
+		ExtraFiles: b.opt.ExtraFiles,
+		Program:    b.opt.Program,
+	}
+	var buf *os.File
+	if b.opt.OutputSync != SyncNone && mode == xexec.Normal {
+		if f, err := os.CreateTemp("", "dmake-out-"); err == nil {
+			os.Remove(f.Name())
+			buf = f
+			job.Stdout, job.Stderr = f, f
+		}
+	}
+	ranAny := mode != xexec.OnlyAlways
+	if !ranAny {
+		for _, l := range lines {
+			if l.Always {
+				ranAny = true
+			}
+		}
+	}
+	b.running++
+	go func() {
+		res := xexec.Run(b.ctx, job)
+		b.done <- jobDone{id: id, attempt: attempt, res: res, before: mtime, existed: exists, out: buf, ranAny: ranAny}
+	}()
+}
+
+func (b *Builder) shell(s *plan.Step) string {
+	v, ok, _ := b.ev.ValueIn(s.Scope, "SHELL")
+	if !ok || strings.TrimSpace(v) == "" {
+		return "/bin/sh"
+	}
+	return strings.TrimSpace(v)
+}
+
+func (b *Builder) shellFlags(s *plan.Step) []string {
+	v, ok, _ := b.ev.ValueIn(s.Scope, ".SHELLFLAGS")
+	if !ok {
+		if b.g.Posix {
+			return []string{"-ec"}
+		}
+		return []string{"-c"}
+	}
+	f := eval.Fields(v)
+	if f == nil {
+		f = []string{}
+	}
+	return f
+}
+
+func (b *Builder) touch(s *plan.Step) {
+	if !b.opt.Silent && !s.Silent && !b.g.SilentAll {
+		fmt.Fprintf(b.opt.Stdout, "touch %s\n", s.Path)
+	}
+	p := b.path(s.Path)
+	now := time.Now()
+	if err := os.Chtimes(p, now, now); err != nil {
+		if f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o666); err == nil {
+			f.Close()
+		}
+	}
+}
+
+func (b *Builder) path(p string) string {
+	if b.opt.Dir != "" && !filepath.IsAbs(p) {
+		return filepath.Join(b.opt.Dir, p)
+	}
+	return p
+}
+
+// finish applies a finished job's result to the build state.
+func (b *Builder) finish(d jobDone) {
+	b.running--
+	s := b.g.Steps[d.id]
+	if d.out != nil {
+		d.out.Seek(0, 0)
+		copyTo(b.opt.Stdout, d.out)
+		d.out.Close()
+	}
+	if d.ranAny {
+		b.ran[d.id] = true
+	}
+	switch d.res.Status {
+	case xexec.Succeeded:
+		if b.opt.DryRun {
+			b.settle(d.id, farFuture, true)
+		} else {
+			m, e := b.stat(s)
+			b.settle(d.id, m, e)
+		}
+		b.st.Succeed(d.id, d.attempt, true)
+	case xexec.Interrupted:
+		b.deleteTarget(s, d)
+		b.st.Fail(d.id, d.attempt)
+		b.st.Stop()
+	default:
+		if d.res.Status == xexec.StartFailed {
+			fmt.Fprintf(b.opt.Stderr, "%s: %v\n", b.opt.Program, d.res.Err)
+			fmt.Fprintf(b.opt.Stderr, "%s: *** [%s: %s] Error 127\n", b.opt.Program, linePos(d), s.Name)
+		}
+		if b.g.DeleteOnError {
+			b.deleteTarget(s, d)
+		}
+		b.st.Fail(d.id, d.attempt)
+		if !b.opt.KeepGoing {
+			b.waitNote()
+		}
+	}
+}
+
+func linePos(d jobDone) string { return "" }
+
+func copyTo(w interface{ Write([]byte) (int, error) }, f *os.File) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := f.Read(buf)
+		if n > 0 {
+			w.Write(buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// deleteTarget removes a target its interrupted or failed recipe may have
+// half written, unless it is precious or phony, and only if the recipe
+// changed it.
+func (b *Builder) deleteTarget(s *plan.Step, d jobDone) {
+	if s.Phony || s.Precious || b.opt.DryRun {
+		return
+	}
+	if b.g.PreciousTargets != nil && b.g.PreciousTargets[s.Name] {
+		return
+	}
+	p := b.path(s.Path)
+	st, err := os.Stat(p)
+	if err != nil || !st.Mode().IsRegular() {
+		return
+	}
+	if d.existed && st.ModTime().Equal(d.before) {
+		return
+	}
+	fmt.Fprintf(b.opt.Stderr, "%s: *** Deleting file '%s'\n", b.opt.Program, s.Path)
+	os.Remove(p)
+}
+
+// reportGoals prints, for each goal that has finished, GNU make's note
+// when nothing was done for it, in goal order.
+func (b *Builder) reportGoals() {
+	for b.goalIdx < len(b.g.Goals) {
+		gid := b.g.Goals[b.goalIdx]
+		st := b.st.Status(buildstate.StepID(gid))
+		if !st.Final() {
+			return
+		}
+		lo := int64(0)
+		if b.goalIdx > 0 {
+			lo = b.g.Steps[b.g.Goals[b.goalIdx-1]].Priority
+		}
+		g := b.g.Steps[gid]
+		b.goalIdx++
+		switch st {
+		case buildstate.Succeeded:
+			if b.opt.Question || b.opt.Silent || b.opt.NoGoalNotes || b.anyRan(lo, g.Priority) {
+				continue
+			}
+			if g.Phony || g.Recipe == nil {
+				fmt.Fprintf(b.opt.Stdout, "%s: Nothing to be done for '%s'.\n", b.opt.Program, g.Name)
+			} else {
+				fmt.Fprintf(b.opt.Stdout, "%s: '%s' is up to date.\n", b.opt.Program, g.Name)
+			}
+		case buildstate.Skipped:
+			if b.opt.KeepGoing && b.fatal == nil && b.ctx.Err() == nil {
+				fmt.Fprintf(b.opt.Stderr, "%s: Target '%s' not remade because of errors.\n", b.opt.Program, g.Name)
+			}
+		}
+	}
+}
+
+func (b *Builder) anyRan(lo, hi int64) bool {
+	for i, s := range b.g.Steps {
+		if b.ran[i] && s.Priority > lo && s.Priority <= hi {
+			return true
+		}
+	}
+	return false
+}
+
+// deleteIntermediates removes intermediate files this build made, as GNU
+// make does at the end ("rm a.o b.o").
+func (b *Builder) deleteIntermediates() {
+	var names []string
+	for _, id := range b.g.Intermediates {
+		s := b.g.Steps[id]
+		if !b.ran[id] || s.Precious || b.g.PreciousTargets[s.Name] {
+			continue
+		}
+		if _, err := os.Stat(b.path(s.Path)); err != nil {
+			continue
+		}
+		names = append(names, s.Path)
+	}
+	if len(names) == 0 {
+		return
+	}
+	if !b.opt.Silent {
+		fmt.Fprintf(b.opt.Stdout, "rm %s\n", strings.Join(names, " "))
+	}
+	for _, n := range names {
+		os.Remove(b.path(n))
+	}
+}
