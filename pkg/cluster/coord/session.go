@@ -297,4 +297,3 @@ func LeaderFromError(err error) (string, bool) {
 	}
 	return msg[len(notLeaderPrefix):], true
 }
-
