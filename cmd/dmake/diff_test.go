@@ -12,9 +12,9 @@ import (
 	"github.com/dmake/dmake/internal/difftest"
 )
 
-// refMake is the reference GNU make 4.3. DIFFTEST_REF_MAKE may point
+// diffRefMake is the reference GNU make 4.3. DIFFTEST_REF_MAKE may point
 // elsewhere (a GNU make 4.3 installed under another path).
-func refMake() string {
+func diffRefMake() string {
 	if p := os.Getenv("DIFFTEST_REF_MAKE"); p != "" {
 		return p
 	}
@@ -22,21 +22,21 @@ func refMake() string {
 }
 
 var (
-	buildOnce sync.Once
-	dmakeBin  string // path of the built dmake, or "" if it could not be built
-	buildErr  string // combined output of a failed build
+	diffBuildOnce sync.Once
+	diffDmakeBin  string // path of the built dmake, or "" if it could not be built
+	diffBuildErr  string // combined output of a failed build
 )
 
-// buildDmake builds this package's command into dir once per test process.
-func buildDmake(dir string) {
-	buildOnce.Do(func() {
+// diffBuildDmake builds this package's command into dir once per test process.
+func diffBuildDmake(dir string) {
+	diffBuildOnce.Do(func() {
 		bin := filepath.Join(dir, "dmake")
 		out, err := exec.Command("go", "build", "-o", bin, "github.com/dmake/dmake/cmd/dmake").CombinedOutput()
 		if err != nil {
-			buildErr = err.Error() + "\n" + string(out)
+			diffBuildErr = err.Error() + "\n" + string(out)
 			return
 		}
-		dmakeBin = bin
+		diffDmakeBin = bin
 	})
 }
 
@@ -52,14 +52,14 @@ func TestDiff(t *testing.T) {
 	if len(cases) == 0 {
 		t.Fatal("no cases found under testdata/diff")
 	}
-	checkRefMake(t)
+	diffCheckRefMake(t)
 	root := t.TempDir()
-	buildDmake(root)
-	if dmakeBin == "" {
-		if strings.Contains(buildErr, "no non-test Go files") || strings.Contains(buildErr, "no Go files") {
+	diffBuildDmake(root)
+	if diffDmakeBin == "" {
+		if strings.Contains(diffBuildErr, "no non-test Go files") || strings.Contains(diffBuildErr, "no Go files") {
 			t.Skip("cmd/dmake has no main package yet")
 		}
-		t.Fatalf("build dmake:\n%s", buildErr)
+		t.Fatalf("build dmake:\n%s", diffBuildErr)
 	}
 	runner := &difftest.Runner{Root: filepath.Join(root, "difftest")}
 	for _, c := range cases {
@@ -68,7 +68,7 @@ func TestDiff(t *testing.T) {
 				t.Skip(c.Skip)
 			}
 			t.Parallel()
-			report, err := runner.Check(context.Background(), c, refMake(), dmakeBin)
+			report, err := runner.Check(context.Background(), c, diffRefMake(), diffDmakeBin)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,15 +79,15 @@ func TestDiff(t *testing.T) {
 	}
 }
 
-// checkRefMake fails the test unless the reference make is GNU make 4.3:
+// diffCheckRefMake fails the test unless the reference make is GNU make 4.3:
 // comparing against anything else would prove nothing.
-func checkRefMake(t *testing.T) {
-	out, err := exec.Command(refMake(), "--version").Output()
+func diffCheckRefMake(t *testing.T) {
+	out, err := exec.Command(diffRefMake(), "--version").Output()
 	if err != nil {
-		t.Fatalf("reference make %s: %v (set DIFFTEST_REF_MAKE to a GNU make 4.3)", refMake(), err)
+		t.Fatalf("reference make %s: %v (set DIFFTEST_REF_MAKE to a GNU make 4.3)", diffRefMake(), err)
 	}
 	if !strings.HasPrefix(string(out), "GNU Make 4.3\n") {
 		first, _, _ := strings.Cut(string(out), "\n")
-		t.Fatalf("reference make %s is %q, want GNU Make 4.3 (set DIFFTEST_REF_MAKE)", refMake(), first)
+		t.Fatalf("reference make %s is %q, want GNU Make 4.3 (set DIFFTEST_REF_MAKE)", diffRefMake(), first)
 	}
 }
