@@ -65,7 +65,7 @@ func (ld *leader) commit(batch []report) {
 		switch {
 		case r.output != nil && r.output.Ref != nil:
 			o := r.output
-			cmd.Outputs = append(cmd.Outputs, fsm.OutputItem{Build: o.Ref.Build, Step: o.Ref.Step, Attempt: o.Ref.Attempt, Session: o.Session, Data: o.Data})
+			cmd.Outputs = append(cmd.Outputs, fsm.OutputItem{Build: o.Ref.Build, Step: o.Ref.Step, Attempt: o.Ref.Attempt, Session: o.Session, Offset: o.Offset, Data: o.Data})
 		case r.result != nil && r.result.Ref != nil:
 			x := r.result
 			cmd.Results = append(cmd.Results, fsm.ResultItem{Build: x.Ref.Build, Step: x.Ref.Step, Attempt: x.Ref.Attempt, Session: x.Session,

@@ -158,7 +158,7 @@ func (ld *leader) open(wc *workerConn, h *pb.Hello) (uint64, error) {
 }
 
 // reconcile compares a resuming worker's inventory with the FSM. Its
-// pending results go to the coalescer. Attempts the FSM gives to this
+// pending results it resends itself after Welcome (with their output). Attempts the FSM gives to this
 // session that the worker neither runs nor finished were never delivered
 // (requeued, not a loss) or were killed by the worker when it lost its lease
 // (requeued as a loss). Attempts the worker runs that are not current are
@@ -173,8 +173,7 @@ func (ld *leader) reconcile(wc *workerConn, h *pb.Hello) error {
 		fenced[refKey(r)] = true
 	}
 	for _, r := range h.Pending {
-		have[refKey(r.Ref)] = true
-		ld.results <- report{conn: wc, result: r}
+		have[refKey(r.Ref)] = true // the worker resends it after Welcome
 	}
 	var req fsm.Requeue
 	current := map[stepKey]bool{}

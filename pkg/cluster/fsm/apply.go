@@ -248,7 +248,7 @@ func (a *applier) complete(c *Complete) *Result {
 	res := &Result{Items: make([]error, len(c.Results))}
 	for _, o := range c.Outputs {
 		if b, id, err := a.current(o.Build, o.Step, o.Attempt, o.Session); err == nil {
-			a.output(b, id, o.Data, c.Stamp)
+			a.output(b, id, o.Offset, o.Data, c.Stamp)
 		}
 	}
 	for i, r := range c.Results {
@@ -257,11 +257,13 @@ func (a *applier) complete(c *Complete) *Result {
 	return res
 }
 
-func (a *applier) output(b *Build, id buildstate.StepID, data []byte, stamp int64) {
+func (a *applier) output(b *Build, id buildstate.StepID, offset uint64, data []byte, stamp int64) {
 	si := &b.Steps[id]
-	if si.Truncated {
-		return
+	have := uint64(si.OutputLen)
+	if si.Truncated || offset > have || offset+uint64(len(data)) <= have {
+		return // after the limit, a gap (a resend will fill it), or a repeat
 	}
+	data = data[have-offset:]
 	if room := a.cfg.OutputLimit - si.OutputLen; len(data) > room {
 		data = append(append([]byte(nil), data[:room]...), "\n[dmake: output truncated]\n"...)
 		si.Truncated = true

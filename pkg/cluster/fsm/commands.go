@@ -136,12 +136,14 @@ type ResultItem struct {
 	Message  string
 }
 
-// OutputItem is a chunk of an attempt's output.
+// OutputItem is a chunk of an attempt's output starting at byte Offset of
+// it. Bytes already recorded are skipped, so chunks may be resent.
 type OutputItem struct {
 	Build   string
 	Step    int32
 	Attempt uint32
 	Session uint64
+	Offset  uint64
 	Data    []byte
 }
 

@@ -241,7 +241,9 @@ func TestOutputIsBounded(t *testing.T) {
 	s := x.register("w", 1)
 	a := x.assign(0, "w", s)
 	chunk := OutputItem{Build: "b", Step: 0, Attempt: a, Session: s, Data: bytes.Repeat([]byte("x"), 40)}
-	x.ok(CompleteType, &Complete{Outputs: []OutputItem{chunk, chunk, chunk}})
+	c2, c3 := chunk, chunk
+	c2.Offset, c3.Offset = 40, 80
+	x.ok(CompleteType, &Complete{Outputs: []OutputItem{chunk, c2, c3}})
 	var total int
 	for _, e := range x.build().Events {
 		if e.Kind == EvOutput {
@@ -250,6 +252,28 @@ func TestOutputIsBounded(t *testing.T) {
 	}
 	if !x.build().Steps[0].Truncated || total > 64+len("\n[dmake: output truncated]\n") {
 		t.Fatalf("kept %d bytes, truncated %v", total, x.build().Steps[0].Truncated)
+	}
+}
+
+// Output may be resent after a reconnect: each byte is kept once, and a
+// chunk past a gap waits for the resend that fills it.
+func TestOutputResendKeepsEachByteOnce(t *testing.T) {
+	x := newT(t)
+	x.submit(Options{})
+	s := x.register("w", 1)
+	a := x.assign(0, "w", s)
+	out := func(off uint64, data string) OutputItem {
+		return OutputItem{Build: "b", Step: 0, Attempt: a, Session: s, Offset: off, Data: []byte(data)}
+	}
+	x.ok(CompleteType, &Complete{Outputs: []OutputItem{out(0, "hel"), out(6, "gap"), out(0, "hello "), out(3, "lo"), out(0, "hello world")}})
+	var got string
+	for _, e := range x.build().Events {
+		if e.Kind == EvOutput {
+			got += string(e.Data)
+		}
+	}
+	if got != "hello world" {
+		t.Fatalf("output %q", got)
 	}
 }
 

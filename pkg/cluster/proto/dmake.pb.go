@@ -288,7 +288,7 @@ type Hello struct {
 	Session       uint64                 `protobuf:"varint,5,opt,name=session,proto3" json:"session,omitempty"`
 	Running       []*StepRef             `protobuf:"bytes,6,rep,name=running,proto3" json:"running,omitempty"` // attempts still running on the worker
 	Fenced        []*StepRef             `protobuf:"bytes,7,rep,name=fenced,proto3" json:"fenced,omitempty"`   // attempts the worker killed itself (lease lost)
-	Pending       []*Result              `protobuf:"bytes,8,rep,name=pending,proto3" json:"pending,omitempty"` // results not yet acknowledged
+	Pending       []*Result              `protobuf:"bytes,8,rep,name=pending,proto3" json:"pending,omitempty"` // results not yet acknowledged; resent on the stream after Welcome
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -467,11 +467,14 @@ func (x *Started) GetRef() *StepRef {
 	return nil
 }
 
+// Output is a piece of an attempt's output starting at byte offset; the
+// FSM keeps each byte once, so pieces may be resent after a reconnect.
 type Output struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Ref           *StepRef               `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
 	Session       uint64                 `protobuf:"varint,2,opt,name=session,proto3" json:"session,omitempty"`
 	Data          []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	Offset        uint64                 `protobuf:"varint,4,opt,name=offset,proto3" json:"offset,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -525,6 +528,13 @@ func (x *Output) GetData() []byte {
 		return x.Data
 	}
 	return nil
+}
+
+func (x *Output) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
 }
 
 type Result struct {
@@ -2945,11 +2955,12 @@ const file_pkg_cluster_proto_dmake_proto_rawDesc = "" +
 	"\tHeartbeat\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\"6\n" +
 	"\aStarted\x12+\n" +
-	"\x03ref\x18\x01 \x01(\v2\x19.dmake.cluster.v1.StepRefR\x03ref\"c\n" +
+	"\x03ref\x18\x01 \x01(\v2\x19.dmake.cluster.v1.StepRefR\x03ref\"{\n" +
 	"\x06Output\x12+\n" +
 	"\x03ref\x18\x01 \x01(\v2\x19.dmake.cluster.v1.StepRefR\x03ref\x12\x18\n" +
 	"\asession\x18\x02 \x01(\x04R\asession\x12\x12\n" +
-	"\x04data\x18\x03 \x01(\fR\x04data\"\xb8\x01\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\x12\x16\n" +
+	"\x06offset\x18\x04 \x01(\x04R\x06offset\"\xb8\x01\n" +
 	"\x06Result\x12+\n" +
 	"\x03ref\x18\x01 \x01(\v2\x19.dmake.cluster.v1.StepRefR\x03ref\x12\x18\n" +
 	"\asession\x18\x02 \x01(\x04R\asession\x12\x16\n" +

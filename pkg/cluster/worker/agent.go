@@ -56,6 +56,22 @@ type task struct {
 	cancel  context.CancelCauseFunc
 	fenced  bool // killed by self-fencing: report as fenced, not as a result
 	dropped bool // killed because the session ended: report nothing
+
+	// outMu orders this attempt's output messages (live pieces and resends
+	// after a reconnect) and guards out and total.
+	outMu sync.Mutex
+	out   []byte // the first OutputKeep bytes, resent after a reconnect
+	total uint64 // bytes written so far
+}
+
+// OutputKeep is how much of an attempt's output the worker keeps to resend
+// after a reconnect (the coordinators keep at most this much by default).
+const OutputKeep = 256 << 10
+
+// done is a finished attempt whose result is not acknowledged yet.
+type done struct {
+	res *pb.Result
+	out []byte
 }
 
 // link is the current stream's outbox.
@@ -74,7 +90,7 @@ type Agent struct {
 	session  uint64
 	tasks    map[key]*task
 	fenced   map[key]*pb.StepRef // self-fenced attempts not yet reported
-	pending  map[key]*pb.Result  // finished, not acknowledged
+	pending  map[key]*done       // finished, not acknowledged
 	sentAt   map[key]time.Time   // when each pending result was last sent
 	renewed  time.Time           // the lease runs until renewed + ttl
 	ttl, hb  time.Duration
@@ -106,7 +122,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	return &Agent{
 		cfg: cfg, cl: client.New(cfg.Coordinators), log: cfg.Logger.With("worker", cfg.ID),
-		tasks: map[key]*task{}, fenced: map[key]*pb.StepRef{}, pending: map[key]*pb.Result{}, sentAt: map[key]time.Time{},
+		tasks: map[key]*task{}, fenced: map[key]*pb.StepRef{}, pending: map[key]*done{}, sentAt: map[key]time.Time{},
 		ttl: cfg.TTL, hb: cfg.HeartbeatInterval, hbSent: map[uint64]time.Time{}, payloads: map[string][]byte{},
 	}, nil
 }
@@ -176,8 +192,8 @@ func (a *Agent) hello() *pb.Hello {
 	for _, r := range a.fenced {
 		h.Fenced = append(h.Fenced, r)
 	}
-	for _, r := range a.pending {
-		h.Pending = append(h.Pending, r)
+	for _, d := range a.pending {
+		h.Pending = append(h.Pending, d.res)
 	}
 	return h
 }
@@ -227,6 +243,16 @@ func (a *Agent) runSession(ctx context.Context, addr string, stub pb.Coordinator
 		a.sentAt[refKey(r.Ref)] = helloAt
 	}
 	hb := a.hb
+	var running []*task
+	for _, t := range a.tasks {
+		if !t.fenced && !t.dropped {
+			running = append(running, t)
+		}
+	}
+	var finished []*done
+	for _, d := range a.pending {
+		finished = append(finished, d)
+	}
 	a.mu.Unlock()
 	defer func() {
 		a.mu.Lock()
@@ -237,6 +263,22 @@ func (a *Agent) runSession(ctx context.Context, addr string, stub pb.Coordinator
 	}()
 	errc := make(chan error, 2)
 	go func() { errc <- pump(stream, l, sctx) }()
+	// Resend what the previous leader may not have committed: the output
+	// of running attempts, and finished attempts' output and results. The
+	// FSM keeps each output byte and each result once.
+	for _, t := range running {
+		t.outMu.Lock()
+		if len(t.out) > 0 {
+			a.emit(outputMsg(t.ref, t.session, 0, t.out))
+		}
+		t.outMu.Unlock()
+	}
+	for _, d := range finished {
+		if len(d.out) > 0 {
+			a.emit(outputMsg(d.res.Ref, d.res.Session, 0, d.out))
+		}
+		a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Result{Result: d.res}})
+	}
 	go func() { errc <- a.receive(stream) }()
 	tick := time.NewTicker(hb)
 	defer tick.Stop()
@@ -333,10 +375,10 @@ func (a *Agent) emit(m *pb.WorkerMsg) {
 func (a *Agent) resendStale(now time.Time) {
 	var again []*pb.Result
 	a.mu.Lock()
-	for k, r := range a.pending {
+	for k, d := range a.pending {
 		if now.Sub(a.sentAt[k]) > 10*time.Second {
 			a.sentAt[k] = now
-			again = append(again, r)
+			again = append(again, d.res)
 		}
 	}
 	a.mu.Unlock()
@@ -356,7 +398,7 @@ func (a *Agent) expire(why string) {
 		t.cancel(errors.New(why))
 	}
 	a.session = 0
-	a.pending, a.sentAt, a.fenced = map[key]*pb.Result{}, map[key]time.Time{}, map[key]*pb.StepRef{}
+	a.pending, a.sentAt, a.fenced = map[key]*done{}, map[key]time.Time{}, map[key]*pb.StepRef{}
 }
 
 // fenceLoop kills the running steps when the lease has not been renewed

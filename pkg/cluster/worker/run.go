@@ -30,7 +30,7 @@ func (a *Agent) run(ctx context.Context, t *task, as *pb.Assign) {
 	if err != nil {
 		res = cluster.StepResult{Failed: true, ExitCode: -1, Message: "fetch build payload: " + err.Error()}
 	} else {
-		out := &outWriter{a: a, ref: as.Ref, session: as.Session}
+		out := &outWriter{a: a, t: t}
 		res = a.cfg.Runner.Run(ctx, cluster.StepRequest{
 			Build: as.Ref.Build, Dir: as.Dir, BuildPayload: payload, Step: int(as.Ref.Step), Target: as.Target,
 			Payload: as.Payload, Attempt: as.Ref.Attempt, Worker: a.cfg.ID,
@@ -47,7 +47,9 @@ func (a *Agent) run(ctx context.Context, t *task, as *pb.Assign) {
 		return
 	}
 	r := &pb.Result{Ref: as.Ref, Session: as.Session, Failed: res.Failed, Changed: res.Changed, ExitCode: int32(res.ExitCode), Message: res.Message}
-	a.pending[k] = r
+	t.outMu.Lock()
+	a.pending[k] = &done{res: r, out: t.out}
+	t.outMu.Unlock()
 	a.sentAt[k] = timeNow()
 	a.mu.Unlock()
 	a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Result{Result: r}})
@@ -80,21 +82,32 @@ func (a *Agent) buildPayload(ctx context.Context, build string) ([]byte, error) 
 	return p, nil
 }
 
-// outWriter streams an attempt's output to the leader in chunks of at most
-// 64 KiB. Output produced while disconnected is lost (results are not).
+// outWriter streams an attempt's output to the leader in pieces of at most
+// 64 KiB, each with its offset, and keeps the first OutputKeep bytes to
+// resend after a reconnect.
 type outWriter struct {
-	a       *Agent
-	ref     *pb.StepRef
-	session uint64
+	a *Agent
+	t *task
 }
 
 func (w *outWriter) Write(p []byte) (int, error) {
+	t := w.t
+	t.outMu.Lock()
+	defer t.outMu.Unlock()
 	n := len(p)
 	for len(p) > 0 {
 		c := min(len(p), 64<<10)
 		data := append([]byte(nil), p[:c]...)
-		w.a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Output{Output: &pb.Output{Ref: w.ref, Session: w.session, Data: data}}})
+		if keep := OutputKeep - len(t.out); keep > 0 {
+			t.out = append(t.out, data[:min(keep, c)]...)
+		}
+		w.a.emit(outputMsg(t.ref, t.session, t.total, data))
+		t.total += uint64(c)
 		p = p[c:]
 	}
 	return n, nil
+}
+
+func outputMsg(ref *pb.StepRef, session, offset uint64, data []byte) *pb.WorkerMsg {
+	return &pb.WorkerMsg{Msg: &pb.WorkerMsg_Output{Output: &pb.Output{Ref: ref, Session: session, Offset: offset, Data: data}}}
 }
