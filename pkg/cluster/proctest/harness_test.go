@@ -129,7 +129,7 @@ type testCluster struct {
 
 // newCluster starts n coordinators (bootstrap-expect n) and m workers with
 // the given slots each, and waits until a leader sees every worker.
-func newCluster(t *testing.T, n, m, slots int) *testCluster {
+func newCluster(t *testing.T, n, m, slots int, extra ...string) *testCluster {
 	tc := &testCluster{t: t, dir: t.TempDir()}
 	for range n {
 		tc.rpcs = append(tc.rpcs, freeAddr(t))
@@ -139,7 +139,7 @@ func newCluster(t *testing.T, n, m, slots int) *testCluster {
 		id := fmt.Sprintf("c%d", i+1)
 		p := &proc{name: id, log: filepath.Join(tc.dir, id+".log"), args: append([]string{"coordinator",
 			"--node-id", id, "--data-dir", filepath.Join(tc.dir, id), "--bind", tc.rpcs[i], "--raft-bind", freeAddr(t),
-			"--bootstrap-expect", strconv.Itoa(n), "--join", join}, timing...)}
+			"--bootstrap-expect", strconv.Itoa(n), "--join", join}, append(timing, extra...)...)}
 		p.start(t)
 		tc.coords = append(tc.coords, p)
 	}
