@@ -110,7 +110,7 @@ func TestSignalForwardsToGroups(t *testing.T) {
 		go func() {
 			// No background process here: sh runs those with SIGINT
 			// ignored, as GNU make's children would have them.
-			line := Line{Text: "echo $$ > " + pidfile + "; sleep 60", Silent: true}
+			line := Line{Text: "echo $$ > " + pidfile + "; exec sleep 60", Silent: true}
 			done <- r.Run(context.Background(), &Job{Target: "t", Lines: []Line{line}, Stdout: &outs[i], Stderr: &outs[i]})
 		}()
 		waitFile(t, pidfile)

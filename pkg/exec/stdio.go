@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // stdio holds the three files a job's children get, and the pipes and
@@ -17,8 +19,14 @@ type stdio struct {
 	in, out, err *os.File
 
 	ours    []*os.File // pipe ends the children get, closed when the job ends
-	readers []*os.File // pipe ends the copiers read, closed if they linger
+	readers []copier
 	copiers sync.WaitGroup
+}
+
+// copier is an output pipe's read end and where its bytes go.
+type copier struct {
+	r *os.File
+	w io.Writer
 }
 
 var (
@@ -96,7 +104,7 @@ func (s *stdio) output(w io.Writer) (*os.File, error) {
 		return nil, fmt.Errorf("output pipe: %w", err)
 	}
 	s.ours = append(s.ours, pw)
-	s.readers = append(s.readers, pr)
+	s.readers = append(s.readers, copier{pr, w})
 	s.copiers.Add(1)
 	go func() {
 		defer s.copiers.Done()
@@ -107,7 +115,8 @@ func (s *stdio) output(w io.Writer) (*os.File, error) {
 
 // close ends the job's I/O: it closes the children's pipe ends and waits
 // for the copiers to drain them. A background process that still holds a
-// pipe gets delay to let go before its output is cut off.
+// pipe gets delay to let go; then what it has written so far is copied and
+// the rest of its output is cut off.
 func (s *stdio) close(delay time.Duration) {
 	for _, f := range s.ours {
 		f.Close()
@@ -120,12 +129,30 @@ func (s *stdio) close(delay time.Duration) {
 	select {
 	case <-done:
 	case <-time.After(delay):
-		for _, f := range s.readers {
-			f.Close() // unblocks the copier's Read
+		for _, c := range s.readers {
+			_ = c.r.SetReadDeadline(time.Unix(1, 0)) // stops the copier's Read
 		}
 		<-done
+		for _, c := range s.readers {
+			_ = c.r.SetReadDeadline(time.Time{})
+			drainAvailable(c.r, c.w)
+		}
 	}
-	for _, f := range s.readers {
-		f.Close()
+	for _, c := range s.readers {
+		c.r.Close()
+	}
+}
+
+// drainAvailable copies what the pipe r holds right now, without waiting
+// for more.
+func drainAvailable(r *os.File, w io.Writer) {
+	rc, err := r.SyscallConn()
+	if err != nil {
+		return
+	}
+	n := 0
+	_ = rc.Control(func(fd uintptr) { n, _ = unix.IoctlGetInt(int(fd), unix.TIOCINQ) })
+	if n > 0 {
+		_, _ = io.CopyN(w, r, int64(n))
 	}
 }
