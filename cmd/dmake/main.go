@@ -1,0 +1,55 @@
+// Command dmake is a drop-in replacement for GNU make 4.3. Without a
+// cluster it builds on this machine like make -j; with --cluster (or
+// DMAKE_CLUSTER) the same build runs on a dmaked cluster.
+//
+// main only wires the pipeline: the command line (internal/cli), the
+// makefile language (pkg/graph/eval), planning (pkg/graph/plan) and the
+// local driver (pkg/exec/builder). Exit codes are decided here and only
+// here: 0 success, 1 for -q when something is out of date, 2 for errors.
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/dmake/dmake/cmd/dmake/internal/cli"
+)
+
+func main() {
+	os.Exit(run(os.Args))
+}
+
+func run(args []string) int {
+	opts, err := cli.Parse(args, os.Getenv)
+	if err != nil {
+		fmt.Fprint(os.Stderr, err.Error())
+		return 2
+	}
+	for _, w := range opts.Warnings {
+		fmt.Fprintln(os.Stderr, w)
+	}
+	if opts.ShowHelp {
+		fmt.Print(cli.Usage(opts.Program))
+		return 0
+	}
+	if opts.ShowVersion {
+		fmt.Print(cli.Version(opts.Program))
+		return 0
+	}
+	m := &maker{opts: opts, prog: programName(opts)}
+	return m.main()
+}
+
+// programName is the prefix of make's messages: "make", or "make[2]" in a
+// sub-make.
+func programName(o *cli.Options) string {
+	p := o.Program
+	if p == "" {
+		p = filepath.Base(o.Argv0)
+	}
+	if o.MakeLevel > 0 {
+		return fmt.Sprintf("%s[%d]", p, o.MakeLevel)
+	}
+	return p
+}

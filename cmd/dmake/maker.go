@@ -1,0 +1,332 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/dmake/dmake/cmd/dmake/internal/cli"
+	"github.com/dmake/dmake/pkg/exec/builder"
+	"github.com/dmake/dmake/pkg/graph/eval"
+	"github.com/dmake/dmake/pkg/graph/plan"
+)
+
+// maker runs one make: read, plan, build.
+type maker struct {
+	opts *cli.Options
+	prog string
+	orig string // the directory make started in, before -C
+	dir  string
+	ev   *eval.Evaluator
+	env  []string // the environment children get besides exported variables
+}
+
+func (m *maker) main() int {
+	if err := m.chdir(); err != nil {
+		return 2
+	}
+	if m.opts.ShouldPrintDirectory() {
+		fmt.Printf("%s: Entering directory '%s'\n", m.prog, m.dir)
+		defer fmt.Printf("%s: Leaving directory '%s'\n", m.prog, m.dir)
+	}
+	return m.make()
+}
+
+// chdir applies -C options in order.
+func (m *maker) chdir() error {
+	m.orig, _ = os.Getwd()
+	for _, d := range m.opts.Dirs {
+		if err := os.Chdir(d); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: *** %s: %s.  Stop.\n", m.prog, d, errText(err))
+			return err
+		}
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	m.dir = wd
+	return nil
+}
+
+func errText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		s := errno.Error()
+		return strings.ToUpper(s[:1]) + s[1:]
+	}
+	return err.Error()
+}
+
+func (m *maker) config() eval.Config {
+	o := m.opts
+	var vars []string
+	for _, v := range o.Variables {
+		vars = append(vars, v.Name+v.Op+v.Value)
+	}
+	env := os.Environ()
+	return eval.Config{
+		Dir:            m.dir,
+		Program:        m.prog,
+		Command:        o.Argv0,
+		Env:            env,
+		EnvOverrides:   o.EnvOverrides,
+		CommandVars:    vars,
+		IncludeDirs:    o.IncludeDirs,
+		Goals:          o.Goals,
+		NoBuiltinRules: o.NoBuiltinRules,
+		NoBuiltinVars:  o.NoBuiltinVars,
+		WarnUndefined:  o.WarnUndefined,
+		MakeFlags:      o.MakeFlags(),
+		MFlags:         o.MFlags(),
+		MakeLevel:      o.MakeLevel,
+		Stdout:         os.Stdout,
+		Stderr:         os.Stderr,
+	}
+}
+
+func (m *maker) inputs() []eval.Input {
+	var in []eval.Input
+	for _, f := range m.opts.Makefiles {
+		if f == "-" {
+			in = append(in, eval.Input{Name: "-", Data: eval.ReadAll(os.Stdin), Stdin: true})
+			continue
+		}
+		in = append(in, eval.Input{Name: f})
+	}
+	return in
+}
+
+func (m *maker) make() int {
+	ev := eval.New(m.config())
+	m.ev = ev
+	err := ev.Load(m.inputs(), m.opts.Evals, m.opts.NoBuiltinRules)
+	noMakefile := errors.Is(err, eval.ErrNoMakefile)
+	if err != nil && !noMakefile {
+		return m.fatal(err)
+	}
+	ev.Snap(m.opts.NoBuiltinRules)
+	m.env = m.childEnv()
+	if code, restart := m.remakeMakefiles(); code != 0 || restart {
+		if restart {
+			return m.restart()
+		}
+		return code
+	}
+	goals := m.opts.Goals
+	if len(goals) == 0 {
+		if g := ev.DefaultGoal(); g != "" {
+			goals = []string{g}
+		}
+	}
+	if len(goals) == 0 {
+		if noMakefile {
+			fmt.Fprintf(os.Stderr, "%s: *** No targets specified and no makefile found.  Stop.\n", m.prog)
+		} else {
+			fmt.Fprintf(os.Stderr, "%s: *** No targets.  Stop.\n", m.prog)
+		}
+		return 2
+	}
+	g, err := plan.Build(ev, goals, plan.OSFS{Dir: m.dir})
+	if err != nil {
+		return m.fatal(err)
+	}
+	return m.build(g, false)
+}
+
+func (m *maker) fatal(err error) int {
+	var fe *eval.FatalError
+	if errors.As(err, &fe) {
+		fmt.Fprintln(os.Stderr, fe.Render(m.prog))
+	} else {
+		fmt.Fprintf(os.Stderr, "%s: *** %v.  Stop.\n", m.prog, err)
+	}
+	return 2
+}
+
+// build runs a planned graph with the command line's options. makefiles
+// marks the remaking-makefiles pass: -n, -q and -t do not apply to it and
+// goal messages are not printed.
+func (m *maker) build(g *plan.Graph, makefiles bool) int {
+	o := m.opts
+	bo := builder.Options{
+		Jobs:         o.Jobs,
+		KeepGoing:    o.KeepGoing,
+		DryRun:       o.DryRun && !makefiles,
+		Question:     o.Question && !makefiles,
+		Touch:        o.Touch && !makefiles,
+		AlwaysMake:   o.AlwaysMake && !makefiles,
+		IgnoreErrors: o.IgnoreErrors,
+		Silent:       o.Silent,
+		OutputSync:   outputSync(o.OutputSync),
+		Program:      m.prog,
+		Dir:          m.dir,
+		Env:          m.env,
+		OldFiles:     set(o.OldFiles),
+		NewFiles:     set(o.NewFiles),
+		NoGoalNotes:  makefiles,
+	}
+	b, err := builder.New(g, m.ev, bo)
+	if err != nil {
+		return m.fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	res := b.Run(ctx)
+	if res.Interrupted {
+		stop()
+		// Die of the signal, as make does, so callers see how we ended.
+		syscall.Kill(os.Getpid(), syscall.SIGINT)
+	}
+	return res.ExitCode
+}
+
+func outputSync(s cli.OutputSync) builder.OutputSync {
+	switch s {
+	case cli.OutputSyncLine:
+		return builder.SyncLine
+	case cli.OutputSyncTarget:
+		return builder.SyncTarget
+	case cli.OutputSyncRecurse:
+		return builder.SyncRecurse
+	}
+	return builder.SyncNone
+}
+
+func set(names []string) map[string]bool {
+	s := make(map[string]bool, len(names))
+	for _, n := range names {
+		s[n] = true
+	}
+	return s
+}
+
+// childEnv is what recipes get besides exported variables: MAKEFLAGS,
+// MAKELEVEL one deeper, and MFLAGS.
+func (m *maker) childEnv() []string {
+	o := m.opts
+	env := []string{
+		"MAKELEVEL=" + strconv.Itoa(o.MakeLevel+1),
+	}
+	if mf := o.MakeFlags(); mf != "" {
+		env = append(env, "MAKEFLAGS="+mf)
+	}
+	if mf := o.MFlags(); mf != "" {
+		env = append(env, "MFLAGS="+mf)
+	}
+	if sh, ok := os.LookupEnv("SHELL"); ok {
+		env = append(env, "SHELL="+sh)
+	}
+	return env
+}
+
+// remakeMakefiles brings the makefiles up to date before the real goals,
+// as GNU make does: every makefile read and every missing included one is
+// a goal. If any was remade, make starts again. A missing makefile that
+// cannot be made is an error unless it was included with -include.
+func (m *maker) remakeMakefiles() (code int, restart bool) {
+	db := m.ev.DB
+	if len(db.MissingIncludes) == 0 && !m.anyMakefileHasRule() {
+		return 0, false
+	}
+	var goals []string
+	for _, mf := range db.Makefiles {
+		if f := db.Lookup(mf); f != nil && f.IsTarget && !(f.Double && len(f.Deps) == 0) {
+			goals = append(goals, mf)
+		}
+	}
+	for _, mi := range db.MissingIncludes {
+		if m.canMake(mi.Name) {
+			goals = append(goals, mi.Name)
+		}
+	}
+	if len(goals) > 0 {
+		g, err := plan.Build(m.ev, goals, plan.OSFS{Dir: m.dir})
+		if err != nil {
+			return m.fatal(err), false
+		}
+		before := m.mtimes(goals)
+		if code := m.build(g, true); code != 0 {
+			return code, false
+		}
+		after := m.mtimes(goals)
+		for i := range goals {
+			if before[i] != after[i] {
+				return 0, true
+			}
+		}
+	}
+	for _, mi := range db.MissingIncludes {
+		if mi.DontCare {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(m.dir, mi.Name)); err == nil {
+			continue
+		}
+		if mi.Pos.IsZero() {
+			fmt.Fprintf(os.Stderr, "%s: %s: No such file or directory\n", m.prog, mi.Name)
+		} else {
+			fmt.Fprintf(os.Stderr, "%s: %s: No such file or directory\n", mi.Pos, mi.Name)
+		}
+		fmt.Fprintf(os.Stderr, "%s: *** No rule to make target '%s'.  Stop.\n", m.prog, mi.Name)
+		return 2, false
+	}
+	return 0, false
+}
+
+func (m *maker) anyMakefileHasRule() bool {
+	for _, mf := range m.ev.DB.Makefiles {
+		if f := m.ev.DB.Lookup(mf); f != nil && f.IsTarget {
+			return true
+		}
+	}
+	return false
+}
+
+// canMake reports whether a missing makefile has an explicit or implicit
+// rule: planning it gives a step with a recipe.
+func (m *maker) canMake(name string) bool {
+	g, err := plan.Build(m.ev, []string{name}, plan.OSFS{Dir: m.dir})
+	if err != nil {
+		return false
+	}
+	s, ok := g.Lookup(name)
+	return ok && (s.Recipe != nil || (s.IsTarget && len(s.Deps) > 0))
+}
+
+func (m *maker) mtimes(names []string) []int64 {
+	out := make([]int64, len(names))
+	for i, n := range names {
+		if st, err := os.Stat(filepath.Join(m.dir, n)); err == nil {
+			out[i] = st.ModTime().UnixNano()
+		}
+	}
+	return out
+}
+
+// restart runs make again from the start after a makefile was remade,
+// with MAKE_RESTARTS counting the restarts, as GNU make does.
+func (m *maker) restart() int {
+	n, _ := strconv.Atoi(os.Getenv("MAKE_RESTARTS"))
+	os.Setenv("MAKE_RESTARTS", strconv.Itoa(n+1))
+	if n+1 > 100 {
+		fmt.Fprintf(os.Stderr, "%s: *** makefiles keep being remade.  Stop.\n", m.prog)
+		return 2
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return m.fatal(err)
+	}
+	args := append([]string(nil), os.Args...)
+	os.Chdir(m.orig)
+	if err := syscall.Exec(exe, args, os.Environ()); err != nil {
+		return m.fatal(err)
+	}
+	return 2
+}

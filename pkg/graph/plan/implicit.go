@@ -1,0 +1,160 @@
+package plan
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/dmake/dmake/pkg/graph/eval"
+)
+
+// maxChain bounds implicit-rule chains (a.c from a.y from a.yy ...).
+const maxChain = 8
+
+// match is an implicit rule found for a target.
+type match struct {
+	name string
+	rule *eval.Rule
+	stem string
+	deps []eval.Dep
+}
+
+type candidate struct {
+	rule     *eval.Rule
+	stem     string // with the target's directory when the pattern has no '/'
+	dirStem  string // the directory to put before '%'-prerequisites
+	anything bool
+}
+
+// implicit searches the pattern rules for one that can make name, as GNU
+// make's pattern_search: candidates by shortest stem, first those whose
+// prerequisites exist or ought to exist, then those whose prerequisites can
+// themselves be made by implicit rules (intermediate files).
+func (p *planner) implicit(name string, depth int, chain []*eval.Rule) *match {
+	if depth > maxChain {
+		return nil
+	}
+	cands := p.candidates(name, depth, chain)
+	for _, c := range cands {
+		if deps, ok := p.ruleDeps(c, nil, depth, chain); ok {
+			return &match{name: name, rule: c.rule, stem: c.stem, deps: deps}
+		}
+	}
+	for _, c := range cands {
+		if c.rule.Terminal {
+			continue
+		}
+		var inter []*match
+		if deps, ok := p.ruleDeps(c, &inter, depth, chain); ok {
+			for _, m := range inter {
+				p.pending[m.name] = m
+			}
+			return &match{name: name, rule: c.rule, stem: c.stem, deps: deps}
+		}
+	}
+	return nil
+}
+
+func (p *planner) candidates(name string, depth int, chain []*eval.Rule) []candidate {
+	slash := strings.LastIndexByte(name, '/')
+	dir, base := name[:slash+1], name[slash+1:]
+	var cands []candidate
+	specific := false
+	for _, r := range p.patterns {
+		if inChain(chain, r) {
+			continue
+		}
+		for _, t := range r.Targets {
+			pat := eval.ParsePattern(t)
+			hasSlash := strings.Contains(t, "/")
+			subject := base
+			if hasSlash || dir == "" {
+				subject = name
+			}
+			stem, ok := pat.Match(subject)
+			if !ok {
+				continue
+			}
+			anything := pat.Prefix == "" && pat.Suffix == ""
+			if !anything {
+				specific = true
+			}
+			if r.Recipe == nil {
+				break
+			}
+			c := candidate{rule: r, stem: stem, anything: anything}
+			if !hasSlash && dir != "" {
+				c.stem, c.dirStem = dir+stem, dir
+			}
+			cands = append(cands, c)
+			break
+		}
+	}
+	kept := cands[:0]
+	for _, c := range cands {
+		if c.anything && !c.rule.Terminal && (specific || depth > 0) {
+			continue
+		}
+		kept = append(kept, c)
+	}
+	sort.SliceStable(kept, func(i, j int) bool { return len(kept[i].stem) < len(kept[j].stem) })
+	return kept
+}
+
+func inChain(chain []*eval.Rule, r *eval.Rule) bool {
+	for _, c := range chain {
+		if c == r {
+			return true
+		}
+	}
+	return false
+}
+
+// ruleDeps computes a candidate's prerequisites and checks each one can be
+// had. With inter nil, a prerequisite must exist or ought to exist; else
+// it may also be made by another implicit rule, collected into inter.
+func (p *planner) ruleDeps(c candidate, inter *[]*match, depth int, chain []*eval.Rule) ([]eval.Dep, bool) {
+	stem := c.stem
+	if c.dirStem != "" {
+		stem = stem[len(c.dirStem):]
+	}
+	var deps []eval.Dep
+	for _, d := range c.rule.Deps {
+		n := d.Name
+		pat := eval.ParsePattern(n)
+		if pat.HasPercent {
+			n = c.dirStem + pat.Subst(stem)
+		}
+		dep := eval.Dep{Name: n, OrderOnly: d.OrderOnly}
+		deps = append(deps, dep)
+		if p.exists(n) || p.oughtToExist(n) {
+			continue
+		}
+		if _, ok := p.pending[n]; ok {
+			continue
+		}
+		if inter == nil || c.rule.Terminal {
+			return nil, false
+		}
+		m := p.implicit(n, depth+1, append(chain, c.rule))
+		if m == nil {
+			return nil, false
+		}
+		*inter = append(*inter, m)
+	}
+	return deps, true
+}
+
+// exists reports whether a file exists, here or through vpath.
+func (p *planner) exists(name string) bool {
+	_, ok := p.fs.Stat(p.vpath.resolve(name))
+	return ok
+}
+
+// oughtToExist is GNU make's test for a prerequisite it may count on: a
+// target of some rule, or named explicitly as a prerequisite.
+func (p *planner) oughtToExist(name string) bool {
+	if f := p.db.Lookup(name); f != nil && f.IsTarget {
+		return true
+	}
+	return p.mentioned[name]
+}

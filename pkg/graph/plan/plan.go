@@ -1,0 +1,391 @@
+// Package plan turns an evaluated makefile and a list of goals into a
+// Graph of steps: one step per target to bring up to date, with its
+// prerequisites, the rule that makes it (explicit, double-colon, implicit
+// through pattern and suffix rules, or .DEFAULT) and the variables its
+// recipe sees. It is the last stage of pkg/graph: parse → eval → plan.
+//
+// Whether a step's recipe actually runs is decided when the step is ready,
+// by comparing modification times then, as GNU make does; the graph only
+// fixes what depends on what and in which order GNU make would visit it.
+package plan
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dmake/dmake/pkg/graph/eval"
+	"github.com/dmake/dmake/pkg/graph/syntax"
+)
+
+// Step is one target to bring up to date.
+type Step struct {
+	ID     int
+	Name   string // the target as named in the makefile
+	Path   string // where the file is: Name, or where vpath found it
+	File   *eval.File
+	Recipe *eval.Recipe // nil: nothing to run
+	Stem   string       // $*
+	Deps   []int        // normal prerequisites, duplicates kept ($+)
+	Order  []int        // order-only prerequisites
+	Parent int          // the step that first needed this one; -1 for goals
+	// Priority is the depth-first post-order index: GNU make's order at -j1.
+	Priority int64
+	Scope    *eval.Scope // variables for the recipe, automatic ones aside
+
+	Phony        bool
+	Precious     bool
+	Intermediate bool // made by an implicit chain, deleted after the build
+	Secondary    bool
+	Silent       bool // .SILENT names it
+	Ignore       bool // .IGNORE names it
+	IsTarget     bool // some rule names it (no rule: a source file that must exist)
+	Double       bool // one double-colon rule of a target
+	Group        []int
+	// Notes are messages GNU make prints when it first considers this
+	// target (circular dependencies dropped).
+	Notes []string
+}
+
+// Graph is every step reachable from the goals.
+type Graph struct {
+	Steps  []*Step
+	Goals  []int
+	byName map[string]int
+
+	NotParallel     bool
+	OneShell        bool
+	Posix           bool
+	DeleteOnError   bool
+	ExportAll       bool
+	SilentAll       bool // .SILENT with no prerequisites
+	IgnoreAll       bool // .IGNORE with no prerequisites
+	LowResolution   map[string]bool
+	DefaultRecipe   *eval.Recipe
+	Intermediates   []int // steps to delete at the end if the build made them
+	SecondaryAll    bool
+	PreciousTargets map[string]bool
+}
+
+// Lookup returns the step for a target name.
+func (g *Graph) Lookup(name string) (*Step, bool) {
+	id, ok := g.byName[name]
+	if !ok {
+		return nil, false
+	}
+	return g.Steps[id], true
+}
+
+// FS is the file system planning looks at.
+type FS interface {
+	// Stat returns a file's modification time and whether it exists.
+	Stat(name string) (time.Time, bool)
+}
+
+// OSFS is the real file system, relative to Dir.
+type OSFS struct{ Dir string }
+
+// Stat implements FS.
+func (f OSFS) Stat(name string) (time.Time, bool) {
+	p := name
+	if f.Dir != "" && !strings.HasPrefix(name, "/") {
+		p = f.Dir + "/" + name
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return st.ModTime(), true
+}
+
+type planner struct {
+	ev        *eval.Evaluator
+	db        *eval.Database
+	fs        FS
+	g         *Graph
+	onStack   map[int]bool
+	counter   int64
+	mentioned map[string]bool
+	phony     map[string]bool
+	specials  map[string]map[string]bool
+	vpath     *vpathResolver
+	patterns  []*eval.Rule
+	pending   map[string]*match // intermediate files an implicit chain will make
+	err       error
+}
+
+// Build plans the goals. The evaluator must have loaded and snapped its
+// database.
+func Build(ev *eval.Evaluator, goals []string, fs FS) (*Graph, error) {
+	p := &planner{
+		ev:        ev,
+		db:        ev.DB,
+		fs:        fs,
+		g:         &Graph{byName: make(map[string]int)},
+		onStack:   make(map[int]bool),
+		mentioned: make(map[string]bool),
+		specials:  make(map[string]map[string]bool),
+		pending:   make(map[string]*match),
+	}
+	p.patterns = p.db.Patterns
+	p.readSpecials()
+	p.vpath = newVPath(ev, p.db, fs)
+	for _, f := range p.db.Files {
+		for _, d := range f.Deps {
+			p.mentioned[d.Name] = true
+		}
+	}
+	for _, goal := range goals {
+		id := p.visit(goal, -1)
+		if p.err != nil {
+			return nil, p.err
+		}
+		p.g.Goals = append(p.g.Goals, id)
+	}
+	return p.g, nil
+}
+
+// special returns the prerequisites of a special target and whether it
+// appears with no prerequisites (meaning "everything" for some).
+func (p *planner) readSpecials() {
+	for _, name := range []string{".PHONY", ".PRECIOUS", ".INTERMEDIATE", ".SECONDARY", ".SILENT", ".IGNORE", ".NOTPARALLEL", ".ONESHELL", ".POSIX", ".DELETE_ON_ERROR", ".EXPORT_ALL_VARIABLES", ".LOW_RESOLUTION_TIME", ".NOTINTERMEDIATE"} {
+		deps, ok := p.db.Prereqs(name)
+		if !ok {
+			continue
+		}
+		set := make(map[string]bool, len(deps))
+		for _, d := range deps {
+			set[d] = true
+		}
+		p.specials[name] = set
+	}
+	p.phony = p.specials[".PHONY"]
+	g := p.g
+	_, g.NotParallel = p.specials[".NOTPARALLEL"]
+	_, g.OneShell = p.specials[".ONESHELL"]
+	_, g.Posix = p.specials[".POSIX"]
+	_, g.DeleteOnError = p.specials[".DELETE_ON_ERROR"]
+	_, g.ExportAll = p.specials[".EXPORT_ALL_VARIABLES"]
+	g.ExportAll = g.ExportAll || p.ev.ExportAll
+	if s, ok := p.specials[".SILENT"]; ok && len(s) == 0 {
+		g.SilentAll = true
+	}
+	if s, ok := p.specials[".IGNORE"]; ok && len(s) == 0 {
+		g.IgnoreAll = true
+	}
+	if s, ok := p.specials[".SECONDARY"]; ok && len(s) == 0 {
+		g.SecondaryAll = true
+	}
+	g.PreciousTargets = p.specials[".PRECIOUS"]
+	g.LowResolution = p.specials[".LOW_RESOLUTION_TIME"]
+	if f := p.db.Lookup(".DEFAULT"); f != nil {
+		g.DefaultRecipe = f.Recipe
+	}
+}
+
+func (p *planner) in(special, name string) bool { return p.specials[special][name] }
+
+// newStep allocates a step for name.
+func (p *planner) newStep(name string, parent int) *Step {
+	s := &Step{ID: len(p.g.Steps), Name: name, Path: name, Parent: parent}
+	p.g.Steps = append(p.g.Steps, s)
+	return s
+}
+
+// visit plans name and everything it needs, depth first, and returns its
+// step. It is called once per (target, parent) edge.
+func (p *planner) visit(name string, parent int) int {
+	if id, ok := p.g.byName[name]; ok {
+		return id
+	}
+	s := p.newStep(name, parent)
+	p.g.byName[name] = s.ID
+	p.onStack[s.ID] = true
+	f := p.db.Lookup(name)
+	s.File = f
+	s.Phony = p.phony[name]
+	s.Precious = p.in(".PRECIOUS", name)
+	s.Secondary = p.in(".SECONDARY", name) || p.g.SecondaryAll
+	s.Intermediate = p.in(".INTERMEDIATE", name)
+	s.Silent = p.in(".SILENT", name)
+	s.Ignore = p.in(".IGNORE", name)
+	var parentScope *eval.Scope
+	if parent >= 0 {
+		parentScope = p.g.Steps[parent].Scope
+	}
+	s.Scope = p.scopeFor(name, f, parentScope)
+
+	var deps []eval.Dep
+	switch {
+	case f != nil && f.Double && len(f.Doubles) > 0:
+		s.IsTarget = true
+		for _, r := range f.Doubles {
+			sub := p.newStep(name, s.ID)
+			sub.File, sub.Double, sub.IsTarget = f, true, true
+			sub.Recipe, sub.Stem, sub.Scope = r.Recipe, r.Stem, s.Scope
+			sub.Phony = s.Phony
+			p.onStack[sub.ID] = true
+			p.addDeps(sub, p.expandSecond(sub, r.Deps))
+			p.onStack[sub.ID] = false
+			p.counter++
+			sub.Priority = p.counter
+			s.Deps = append(s.Deps, sub.ID)
+		}
+	case f != nil && f.Recipe != nil:
+		s.IsTarget = true
+		s.Recipe = f.Recipe
+		s.Stem = f.Stem
+		deps = f.Deps
+	default:
+		if f != nil {
+			s.IsTarget = f.IsTarget
+			s.Stem = f.Stem
+			deps = f.Deps
+		}
+		if !s.Phony {
+			m := p.pending[name]
+			if m != nil {
+				s.Intermediate = !p.mentioned[name] && (f == nil || !f.IsTarget) && !p.in(".NOTINTERMEDIATE", name)
+				if s.Intermediate && !s.Secondary {
+					p.g.Intermediates = append(p.g.Intermediates, s.ID)
+				}
+			} else {
+				m = p.implicit(name, 0, nil)
+			}
+			if m != nil {
+				s.Recipe = m.rule.Recipe
+				s.Stem = m.stem
+				s.IsTarget = true
+				s.Scope = p.scopeFor(name, f, parentScope)
+				deps = append(m.deps, deps...)
+			} else if p.g.DefaultRecipe != nil && (f == nil || len(f.Deps) == 0 || !f.IsTarget) {
+				if _, exists := p.fs.Stat(p.vpath.resolve(name)); !exists && !s.IsTarget {
+					s.Recipe = p.g.DefaultRecipe
+					s.IsTarget = true
+				}
+			}
+		}
+	}
+	if f != nil && len(f.Group) > 1 {
+		for _, t := range f.Group {
+			if t != name {
+				s.Group = append(s.Group, p.lookupOrZero(t))
+			}
+		}
+	}
+	p.addDeps(s, p.expandSecond(s, deps))
+	if !s.Double && !s.Phony {
+		s.Path = p.vpath.resolve(name)
+	}
+	p.onStack[s.ID] = false
+	p.counter++
+	s.Priority = p.counter
+	return s.ID
+}
+
+func (p *planner) lookupOrZero(name string) int {
+	if id, ok := p.g.byName[name]; ok {
+		return id
+	}
+	return -1
+}
+
+// addDeps visits each prerequisite and links it, dropping circular ones
+// with GNU make's message.
+func (p *planner) addDeps(s *Step, deps []eval.Dep) {
+	for _, d := range deps {
+		if id, ok := p.g.byName[d.Name]; ok && p.onStack[id] {
+			s.Notes = append(s.Notes, fmt.Sprintf("Circular %s <- %s dependency dropped.", s.Name, d.Name))
+			continue
+		}
+		id := p.visit(d.Name, s.ID)
+		if d.OrderOnly {
+			s.Order = append(s.Order, id)
+		} else {
+			s.Deps = append(s.Deps, id)
+		}
+	}
+}
+
+// expandSecond expands .SECONDEXPANSION prerequisites in the target's
+// context, with $@, $* and the prerequisites known so far.
+func (p *planner) expandSecond(s *Step, deps []eval.Dep) []eval.Dep {
+	var out []eval.Dep
+	for _, d := range deps {
+		if !d.Second {
+			out = append(out, d)
+			continue
+		}
+		autos := eval.NewVarSet()
+		autos.Define("@", s.Name, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+		autos.Define("*", s.Stem, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+		var names []string
+		for _, x := range out {
+			names = append(names, x.Name)
+		}
+		autos.Define("^", strings.Join(names, " "), eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+		autos.Define("+", strings.Join(names, " "), eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+		if len(names) > 0 {
+			autos.Define("<", names[0], eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+		}
+		text, err := p.ev.ExpandIn(eval.NewScope(autos, s.Scope, false), syntax.Pos{}, d.Name)
+		if err != nil {
+			if p.err == nil {
+				p.err = err
+			}
+			continue
+		}
+		order := d.OrderOnly
+		for _, w := range eval.Fields(text) {
+			if w == "|" {
+				order = true
+				continue
+			}
+			if d.Static {
+				w = eval.ParsePattern(w).Subst(s.Stem)
+			}
+			for _, g := range p.ev.Glob(w) {
+				out = append(out, eval.Dep{Name: g, OrderOnly: order})
+			}
+			if len(p.ev.Glob(w)) == 0 {
+				out = append(out, eval.Dep{Name: w, OrderOnly: order})
+			}
+		}
+	}
+	return out
+}
+
+// scopeFor builds the variable scope of a target: its own variables, the
+// pattern-specific ones that match it (shorter stems searched first), then
+// its parent's (inherited: private ones hidden), then the globals.
+func (p *planner) scopeFor(name string, f *eval.File, parent *eval.Scope) *eval.Scope {
+	outer := parent
+	if outer == nil {
+		outer = p.ev.GlobalScope()
+	}
+	var pats []*eval.PatternVars
+	for _, pv := range p.db.PatternVars {
+		if _, ok := pv.Pattern.Match(name); ok {
+			pats = append(pats, pv)
+		}
+	}
+	sortByStemDesc(pats, name)
+	sc := eval.NewScope(eval.NewVarSet(), outer, true)
+	for _, pv := range pats {
+		sc = eval.NewScope(pv.Vars, sc, false)
+	}
+	if f != nil && f.Vars != nil {
+		sc = eval.NewScope(f.Vars, sc, false)
+	}
+	return sc
+}
+
+func sortByStemDesc(pats []*eval.PatternVars, name string) {
+	stem := func(pv *eval.PatternVars) int { s, _ := pv.Pattern.Match(name); return len(s) }
+	for i := 1; i < len(pats); i++ {
+		for j := i; j > 0 && stem(pats[j]) > stem(pats[j-1]); j-- {
+			pats[j], pats[j-1] = pats[j-1], pats[j]
+		}
+	}
+}
