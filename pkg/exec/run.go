@@ -42,10 +42,13 @@ func Run(ctx context.Context, job *Job) Result { return defaultRunner.Run(ctx, j
 func Signal(sig syscall.Signal) int { return defaultRunner.Signal(sig) }
 
 // Signal delivers sig to the process group of every line r is running, and
-// returns how many groups it reached. Every job job hit that then fails
-// ends Interrupted, with no failure message, which is what the builder
-// forwarding a Ctrl-C (SIGINT) wants: GNU make prints nothing for children
-// that die of the interrupt it received itself.
+// returns how many groups it reached. A job whose line it reached and that
+// then fails ends Interrupted (Err is ErrSignalled), with no failure
+// message: what the builder forwarding a Ctrl-C (SIGINT) wants, since GNU
+// make prints nothing for children that die of the interrupt it received
+// itself. A line that survives the signal carries on, and so does its job:
+// to stop jobs, cancel their contexts too (which also covers a line that
+// was starting just as Signal ran).
 func (r *Runner) Signal(sig syscall.Signal) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -106,14 +109,14 @@ func (r *Runner) Run(ctx context.Context, job *Job) Result {
 	defer io.close(orDefault(r.IODelay, DefaultIODelay))
 	for _, c := range commands(job) {
 		if err := ctx.Err(); err != nil {
-			return Result{Status: Interrupted, Line: c.index, Err: err}
+			return Result{Status: Interrupted, Line: c.index, Ignored: res.Ignored, Err: err}
 		}
 		out := r.runLine(ctx, job, &c.Line, io)
 		switch {
 		case out.startErr != nil:
 			return Result{Status: StartFailed, Line: c.index, Err: out.startErr}
 		case out.interrupted != nil:
-			return Result{Status: Interrupted, Line: c.index, Exit: out.exit, Err: out.interrupted}
+			return Result{Status: Interrupted, Line: c.index, Exit: out.exit, Ignored: res.Ignored, Err: out.interrupted}
 		case out.exit.Success():
 		case c.IgnoreError:
 			res.Ignored++
