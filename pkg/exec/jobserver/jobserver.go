@@ -156,15 +156,10 @@ func (j *Jobserver) Release(t Token) error {
 		j.interrupt()
 		return nil
 	}
-	for {
-		_, err := j.wr.Write([]byte{t.b})
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			return fmt.Errorf("jobserver: give back token: %w", err)
-		}
+	if _, err := j.wr.Write([]byte{t.b}); err != nil {
+		return fmt.Errorf("jobserver: give back token: %w", err)
 	}
+	return nil
 }
 
 // Close releases what this process opened (and, for a server, removes the
