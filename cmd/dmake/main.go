@@ -9,6 +9,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,19 +24,17 @@ func main() {
 func run(args []string) int {
 	opts, err := cli.Parse(args, os.Getenv)
 	if err != nil {
-		fmt.Fprint(os.Stderr, err.Error())
+		var exit *cli.Exit
+		if errors.As(err, &exit) {
+			fmt.Fprint(os.Stdout, exit.Stdout)
+			fmt.Fprint(os.Stderr, exit.Stderr)
+			return exit.Code
+		}
+		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
 	for _, w := range opts.Warnings {
 		fmt.Fprintln(os.Stderr, w)
-	}
-	if opts.ShowHelp {
-		fmt.Print(cli.Usage(opts.Program))
-		return 0
-	}
-	if opts.ShowVersion {
-		fmt.Print(cli.Version(opts.Program))
-		return 0
 	}
 	m := &maker{opts: opts, prog: programName(opts)}
 	return m.main()

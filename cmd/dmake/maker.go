@@ -15,6 +15,7 @@ import (
 	"github.com/dmake/dmake/pkg/exec/builder"
 	"github.com/dmake/dmake/pkg/graph/eval"
 	"github.com/dmake/dmake/pkg/graph/plan"
+	"github.com/dmake/dmake/pkg/graph/syntax"
 )
 
 // maker runs one make: read, plan, build.
@@ -83,8 +84,10 @@ func (m *maker) config() eval.Config {
 		NoBuiltinRules: o.NoBuiltinRules,
 		NoBuiltinVars:  o.NoBuiltinVars,
 		WarnUndefined:  o.WarnUndefined,
-		MakeFlags:      o.MakeFlags(),
-		MFlags:         o.MFlags(),
+		MakeFlags:      o.MakeFlagsValue(cli.PhaseParse),
+		EvalFlags:      o.EvalFlags(),
+		CommandLine:    o.CommandVariables(nil),
+		MFlags:         o.MFlags(cli.PhaseParse),
 		MakeLevel:      o.MakeLevel,
 		Stdout:         os.Stdout,
 		Stderr:         os.Stderr,
@@ -112,7 +115,10 @@ func (m *maker) make() int {
 		return m.fatal(err)
 	}
 	ev.Snap(m.opts.NoBuiltinRules)
-	m.env = m.childEnv()
+	if code := m.applyMakefileFlags(); code != 0 {
+		return code
+	}
+	m.setPhase(cli.PhaseRemake)
 	if code, restart := m.remakeMakefiles(); code != 0 || restart {
 		if restart {
 			return m.restart()
@@ -137,7 +143,57 @@ func (m *maker) make() int {
 	if err != nil {
 		return m.fatal(err)
 	}
+	m.setPhase(cli.PhaseRun)
 	return m.build(g, false)
+}
+
+// applyMakefileFlags reads flags a makefile put in MAKEFLAGS, as GNU make
+// does after reading the makefiles.
+func (m *maker) applyMakefileFlags() int {
+	v := m.ev.Global.Lookup("MAKEFLAGS")
+	if v == nil || v.Origin != eval.OriginFile && v.Origin != eval.OriginOverride {
+		return 0
+	}
+	val, _, err := m.ev.ValueIn(m.ev.GlobalScope(), "MAKEFLAGS")
+	if err != nil {
+		return m.fatal(err)
+	}
+	if val == m.opts.MakeFlags(cli.PhaseParse, m.lookup) {
+		return 0
+	}
+	n := len(m.opts.Warnings)
+	if err := m.opts.ApplyMakeFlags(val); err != nil {
+		var exit *cli.Exit
+		if errors.As(err, &exit) {
+			fmt.Fprint(os.Stdout, exit.Stdout)
+			fmt.Fprint(os.Stderr, exit.Stderr)
+			return exit.Code
+		}
+	}
+	for _, w := range m.opts.Warnings[n:] {
+		fmt.Fprintln(os.Stderr, w)
+	}
+	return 0
+}
+
+// setPhase redefines MAKEFLAGS and MFLAGS for the next part of the run and
+// recomputes what children get, as GNU make does before remaking makefiles
+// and again before the goals.
+func (m *maker) setPhase(ph cli.Phase) {
+	o := m.opts
+	m.ev.Global.Define("MAKEFLAGS", o.MakeFlagsValue(ph), eval.Recursive, eval.OriginFile, syntax.Pos{})
+	m.ev.Global.Define("MFLAGS", o.MFlags(ph), eval.Recursive, eval.OriginEnv, syntax.Pos{})
+	m.env = m.childEnv(ph)
+}
+
+// lookup gives the cli package the final value and flavor of a
+// command-line variable.
+func (m *maker) lookup(name string) (string, bool) {
+	v := m.ev.Global.Lookup(name)
+	if v == nil {
+		return "", true
+	}
+	return v.Value, v.Flavor == eval.Recursive
 }
 
 func (m *maker) fatal(err error) int {
@@ -209,15 +265,15 @@ func set(names []string) map[string]bool {
 
 // childEnv is what recipes get besides exported variables: MAKEFLAGS,
 // MAKELEVEL one deeper, and MFLAGS.
-func (m *maker) childEnv() []string {
+func (m *maker) childEnv(ph cli.Phase) []string {
 	o := m.opts
 	env := []string{
 		"MAKELEVEL=" + strconv.Itoa(o.MakeLevel+1),
 	}
-	if mf := o.MakeFlags(); mf != "" {
+	if mf := o.MakeFlags(ph, m.lookup); mf != "" {
 		env = append(env, "MAKEFLAGS="+mf)
 	}
-	if mf := o.MFlags(); mf != "" {
+	if mf := o.MFlags(ph); mf != "" {
 		env = append(env, "MFLAGS="+mf)
 	}
 	if sh, ok := os.LookupEnv("SHELL"); ok {

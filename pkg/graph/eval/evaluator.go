@@ -42,7 +42,9 @@ type Config struct {
 	NoBuiltinRules bool // -r
 	NoBuiltinVars  bool // -R
 	WarnUndefined  bool
-	MakeFlags      string // the value of MAKEFLAGS
+	MakeFlags      string // the value of MAKEFLAGS (may refer to the two below)
+	EvalFlags      string // "-*-eval-flags-*-": the --eval switches for MAKEFLAGS
+	CommandLine    string // "-*-command-variables-*-": command-line definitions, quoted
 	MFlags         string // the value of MFLAGS
 	MakeLevel      int
 	Stdout, Stderr io.Writer
@@ -229,7 +231,14 @@ func (e *Evaluator) defineCommandVars(cfg Config) {
 		v.Export = ExportDefault
 		defs = append(defs, quoteCommandVar(def))
 	}
-	e.def("-*-command-variables-*-", strings.Join(defs, " "), Simple, OriginAutomatic)
+	cl := cfg.CommandLine
+	if cl == "" {
+		cl = strings.Join(defs, " ")
+	}
+	e.def("-*-command-variables-*-", cl, Simple, OriginAutomatic)
+	if cfg.EvalFlags != "" {
+		e.def("-*-eval-flags-*-", cfg.EvalFlags, Simple, OriginAutomatic)
+	}
 }
 
 // quoteCommandVar escapes blanks and backslashes as GNU make does when it
