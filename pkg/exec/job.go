@@ -57,9 +57,10 @@ type Job struct {
 	OneShell bool // .ONESHELL: all lines in one shell; Lines[0] carries the flags of the whole script
 	Mode     Mode
 
-	// Stdin is given to the children; nil means /dev/null. Every job runs
-	// in its own process group, so a terminal here would stop the child
-	// (SIGTTIN) when it reads.
+	// Stdin is given to the children; nil means /dev/null. A terminal is
+	// replaced by /dev/null too: every line runs in a process group of its
+	// own, which a read from the terminal would stop (SIGTTIN), hanging
+	// the build.
 	Stdin io.Reader
 	// Stdout receives the echoed commands and the children's output;
 	// Stderr the children's errors and the runner's failure messages. An

@@ -76,6 +76,12 @@ func (s *stdio) input(r io.Reader) (*os.File, error) {
 		return openDevNull()
 	}
 	if f, ok := r.(*os.File); ok {
+		if isTerminal(f) {
+			// The child is in a process group of its own, never the
+			// terminal's foreground one: reading would stop it (SIGTTIN)
+			// and the build would hang.
+			return openDevNull()
+		}
 		return f, nil
 	}
 	pr, pw, err := os.Pipe()
@@ -111,6 +117,19 @@ func (s *stdio) output(w io.Writer) (*os.File, error) {
 		_, _ = io.Copy(w, pr)
 	}()
 	return pw, nil
+}
+
+func isTerminal(f *os.File) bool {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	tty := false
+	_ = rc.Control(func(fd uintptr) {
+		_, err := unix.IoctlGetTermios(int(fd), unix.TCGETS)
+		tty = err == nil
+	})
+	return tty
 }
 
 // close ends the job's I/O: it closes the children's pipe ends and waits
