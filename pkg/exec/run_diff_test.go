@@ -2,6 +2,7 @@ package exec
 
 import (
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 )
@@ -44,6 +45,8 @@ func TestRunLikeGNUMake(t *testing.T) {
 			lines: []string{"$(CMDS)", "@$(CMDS)", "-$(CMDS)", "echo \"c$(NL)d\"", "echo never"}},
 		{name: "define-dry-run", args: []string{"-n"}, pre: "define CMDS\n@echo a\n+echo b\nendef\n", vars: map[string]string{"CMDS": "@echo a\n+echo b"},
 			lines: []string{"$(CMDS)"}},
+		{name: "too-long", pre: "X:=" + strings.Repeat("a", 200000) + "\n", vars: map[string]string{"X": strings.Repeat("a", 200000)},
+			lines: []string{"@echo $(X) | wc -c; echo done"}},
 		{name: "oneshell", pre: ".ONESHELL:\n", oneShell: true, lines: []string{
 			"@echo a", "-@echo b", "  +  echo c", "@  echo d \\\ne", "echo f; \\\n@echo g", "  @@-+ echo h", "false", "echo after"}},
 		{name: "oneshell-echo", pre: ".ONESHELL:\n", oneShell: true, lines: []string{"echo a", "@echo b", "exit 3", "echo never"}},
