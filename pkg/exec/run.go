@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -239,10 +240,27 @@ func commandArgv(job *Job, text string) []string {
 			return argv
 		}
 	}
-	argv := make([]string, 0, len(flags)+2)
-	argv = append(argv, shell)
-	argv = append(argv, flags...)
-	return append(argv, text)
+	return shellArgv(shell, flags, text)
+}
+
+// shellArgv is "$(SHELL) $(.SHELLFLAGS) line" as GNU make builds it: SHELL
+// and the flags are split into words like a direct line (so SHELL may carry
+// options), and the line is one more word. When the shell part itself
+// needs a shell to be understood (quotes, say), /bin/sh -c runs the whole.
+func shellArgv(shell string, flags []string, text string) []string {
+	prefix := shell
+	if len(flags) > 0 {
+		prefix += " " + strings.Join(flags, " ")
+	}
+	if words, ok := splitDirect(prefix, false); ok && len(words) > 0 {
+		return append(words, text)
+	}
+	return []string{defaultShell, "-c", prefix + " " + shellQuote(text)}
+}
+
+// shellQuote makes s one word for sh.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // startLine finds the program and starts it. Like execvp, a file that the

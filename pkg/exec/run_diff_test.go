@@ -47,6 +47,9 @@ func TestRunLikeGNUMake(t *testing.T) {
 			lines: []string{"$(CMDS)"}},
 		{name: "too-long", pre: "X:=" + strings.Repeat("a", 200000) + "\n", vars: map[string]string{"X": strings.Repeat("a", 200000)},
 			lines: []string{"@echo $(X) | wc -c; echo done"}},
+		{name: "shell-with-options", pre: "SHELL=/bin/bash -o pipefail\n", shell: "/bin/bash -o pipefail", lines: []string{"false | true", "echo never"}},
+		{name: "quoted-shellflags", pre: ".SHELLFLAGS=\"-c\"\n", flags: []string{`"-c"`}, lines: []string{"echo a 'b  c'", "echo \"it's\"", "exit 4"}},
+		{name: "empty-shellflags", pre: "SHELL:=/bin/bash\n.SHELLFLAGS:=\n", shell: "/bin/bash", flags: []string{}, lines: []string{"-echo b", "true"}},
 		{name: "oneshell", pre: ".ONESHELL:\n", oneShell: true, lines: []string{
 			"@echo a", "-@echo b", "  +  echo c", "@  echo d \\\ne", "echo f; \\\n@echo g", "  @@-+ echo h", "false", "echo after"}},
 		{name: "oneshell-echo", pre: ".ONESHELL:\n", oneShell: true, lines: []string{"echo a", "@echo b", "exit 3", "echo never"}},
