@@ -47,10 +47,13 @@ type Job struct {
 	Dir    string   // working directory of the children; "" means the current one
 	Env    []string // complete environment of the children (PATH is searched in it); nil means dmake's own
 
-	// Shell is $(SHELL); "" means /bin/sh.
+	// Shell is $(SHELL); "" means /bin/sh. Like GNU make, the runner splits
+	// it into words, so "/bin/bash -o pipefail" works.
 	Shell string
-	// ShellFlags are the words of $(.SHELLFLAGS). nil means {"-c"}; an empty
-	// non-nil slice means .SHELLFLAGS is empty and no flag is passed.
+	// ShellFlags are the blank-separated words of $(.SHELLFLAGS), quotes
+	// left in (strings.Fields): the runner parses "SHELL SHELLFLAGS" as GNU
+	// make does. nil means {"-c"}; an empty non-nil slice means .SHELLFLAGS
+	// is empty and no flag is passed.
 	ShellFlags []string
 
 	Lines    []Line
