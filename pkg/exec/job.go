@@ -48,7 +48,8 @@ type Job struct {
 	Env    []string // complete environment of the children (PATH is searched in it); nil means dmake's own
 
 	// Shell is $(SHELL); "" means /bin/sh. Like GNU make, the runner splits
-	// it into words, so "/bin/bash -o pipefail" works.
+	// it into words, so "/bin/bash -o pipefail" works (except under
+	// OneShell, where GNU make 4.3 takes it as one path).
 	Shell string
 	// ShellFlags are the blank-separated words of $(.SHELLFLAGS), quotes
 	// left in (strings.Fields): the runner parses "SHELL SHELLFLAGS" as GNU

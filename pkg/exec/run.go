@@ -240,6 +240,12 @@ func commandArgv(job *Job, text string) []string {
 			return argv
 		}
 	}
+	if job.OneShell {
+		// GNU make 4.3 takes SHELL as one word here, and the flags as
+		// blank-separated words, quotes and all.
+		argv := append([]string{shell}, flags...)
+		return append(argv, text)
+	}
 	return shellArgv(shell, flags, text)
 }
 

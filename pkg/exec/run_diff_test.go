@@ -50,6 +50,9 @@ func TestRunLikeGNUMake(t *testing.T) {
 		{name: "shell-with-options", pre: "SHELL=/bin/bash -o pipefail\n", shell: "/bin/bash -o pipefail", lines: []string{"false | true", "echo never"}},
 		{name: "quoted-shellflags", pre: ".SHELLFLAGS=\"-c\"\n", flags: []string{`"-c"`}, lines: []string{"echo a 'b  c'", "echo \"it's\"", "exit 4"}},
 		{name: "empty-shellflags", pre: "SHELL:=/bin/bash\n.SHELLFLAGS:=\n", shell: "/bin/bash", flags: []string{}, lines: []string{"-echo b", "true"}},
+		{name: "oneshell-shell-one-word", pre: ".ONESHELL:\nSHELL=/bin/bash -e\n", shell: "/bin/bash -e", oneShell: true, lines: []string{"@echo a;", "echo b"}},
+		{name: "oneshell-quoted-flags", pre: ".ONESHELL:\n.SHELLFLAGS=\"-c\"\n", flags: []string{`"-c"`}, oneShell: true, lines: []string{"@echo a;", "echo b"}},
+		{name: "oneshell-flags", pre: ".ONESHELL:\n.SHELLFLAGS=-e -c\n", flags: []string{"-e", "-c"}, oneShell: true, lines: []string{"@echo a", "false", "echo b"}},
 		{name: "oneshell", pre: ".ONESHELL:\n", oneShell: true, lines: []string{
 			"@echo a", "-@echo b", "  +  echo c", "@  echo d \\\ne", "echo f; \\\n@echo g", "  @@-+ echo h", "false", "echo after"}},
 		{name: "oneshell-echo", pre: ".ONESHELL:\n", oneShell: true, lines: []string{"echo a", "@echo b", "exit 3", "echo never"}},
