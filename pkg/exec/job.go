@@ -57,8 +57,12 @@ type Job struct {
 	// is empty and no flag is passed.
 	ShellFlags []string
 
-	Lines    []Line
-	OneShell bool // .ONESHELL: all lines in one shell; Lines[0] carries the flags of the whole script
+	Lines []Line
+	// OneShell (.ONESHELL) runs all lines as one script in one shell.
+	// Lines[0] carries the Silent, IgnoreError and Pos of the whole script;
+	// it is Always if any line is (the caller marks the lines that mention
+	// $(MAKE); a '+' on a later line does not count, as in GNU make).
+	OneShell bool
 	Mode     Mode
 
 	// Stdin is given to the children; nil means /dev/null. A terminal is
