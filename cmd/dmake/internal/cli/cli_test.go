@@ -229,21 +229,25 @@ func TestMakeFlagsHelpers(t *testing.T) {
 }
 
 func TestApplyMakeFlags(t *testing.T) {
-	o := mustParse(t, nil, "-k", "X=1")
-	if err := o.ApplyMakeFlags("s -j4 --no-print-directory -Oline -C /x -- Y=2"); err != nil {
+	o := mustParse(t, nil, "-k", "-E", "x=1", "X=1")
+	vars, err := o.ApplyMakeFlags("s -j4 --no-print-directory -Oline -C /x --eval=z=3 -- Y=2")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !o.Silent || !o.KeepGoing || o.Jobs != 4 || o.PrintDirectory != TriOff || o.OutputSync != OutputSyncLine || len(o.Dirs) != 0 {
 		t.Errorf("after ApplyMakeFlags: %+v", o)
 	}
-	if got := o.MakeFlags(PhaseRun, nil); got != "ks -j4 -Oline --no-print-directory -- Y=2 X=1" {
+	if want := []Variable{{Name: "Y", Op: "=", Value: "2", FromMakeFlags: true}}; !reflect.DeepEqual(vars, want) {
+		t.Errorf("vars = %+v, want %+v", vars, want)
+	}
+	if got := o.MakeFlags(PhaseRun, nil); got != "ks -j4 -Oline --no-print-directory --eval=x=1 -- X=1" {
 		t.Errorf("MakeFlags = %q", got)
 	}
-	if err := o.ApplyMakeFlags("j0"); err != nil || o.Jobs != 4 ||
+	if _, err := o.ApplyMakeFlags("j0"); err != nil || o.Jobs != 4 ||
 		o.Warnings[len(o.Warnings)-1] != "dmake: the '-j' option requires a positive integer argument" {
 		t.Errorf("bad -j: err %v, Jobs %d, Warnings %q", err, o.Jobs, o.Warnings)
 	}
-	err := o.ApplyMakeFlags("--debug= --debug=q")
+	_, err = o.ApplyMakeFlags("--debug= --debug=q")
 	var ex *Exit
 	if !errors.As(err, &ex) || ex.Code != 2 || ex.Stderr != "dmake: the '--debug' option requires a non-empty string argument\n"+
 		"dmake: *** unknown debug level specification 'q'.  Stop.\n" {

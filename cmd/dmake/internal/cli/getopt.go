@@ -76,7 +76,7 @@ func (g *getopt) short() event {
 	g.rest = g.rest[1:]
 	sw := lookupShort(c)
 	if sw == nil {
-		g.errorf("invalid option -- '%c'", c)
+		g.errorf("invalid option -- '%s'", []byte{c}) // a byte, as glibc prints it
 		return event{bad: true}
 	}
 	if !sw.takesArg() {
@@ -94,7 +94,7 @@ func (g *getopt) short() event {
 		g.optind++
 		return event{sw: sw, arg: g.args[g.optind-1], hasArg: true}
 	}
-	g.errorf("option requires an argument -- '%c'", c)
+	g.errorf("option requires an argument -- '%s'", []byte{c})
 	return event{bad: true}
 }
 

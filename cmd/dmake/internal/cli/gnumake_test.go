@@ -281,3 +281,47 @@ all:;@:
 		})
 	}
 }
+
+// TestMakefileSetsMakeFlagsAgainstGNUMake checks ApplyMakeFlags: a
+// makefile that appends to MAKEFLAGS changes the switches, as make reads
+// MAKEFLAGS again after the makefiles.
+func TestMakefileSetsMakeFlagsAgainstGNUMake(t *testing.T) {
+	needMake(t)
+	for _, tc := range []struct {
+		args  []string
+		added string
+	}{
+		{[]string{"-E", "x=1", "X=1", "-j2"}, "-k Y=2 --eval=z=3 -Iq"},
+		{[]string{"X=1"}, "-s"},
+		{nil, "--no-print-directory -Oline --trace"},
+		{[]string{"-k"}, "-S -j -l3"},
+		{[]string{"-s"}, "--no-silent -R"},
+	} {
+		t.Run(strings.Join(tc.args, " ")+" += "+tc.added, func(t *testing.T) {
+			dir := t.TempDir()
+			mk := filepath.Join(dir, "Makefile")
+			text := "MAKEFLAGS += " + tc.added + "\n" + probe
+			if err := os.WriteFile(mk, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got := runMake(t, dir, append([]string{"-f", mk}, tc.args...), nil)
+			want, ok := line(got.stdout, "run")
+			if !ok {
+				t.Fatalf("no run line:\n%s%s", got.stdout, got.stderr)
+			}
+			o, err := Parse(append([]string{gnuMake, "-f", mk}, tc.args...), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := o.ApplyMakeFlags(o.MakeFlags(PhaseParse, nil) + " " + tc.added); err != nil {
+				t.Fatal(err)
+			}
+			if m := jobserverRE.FindStringSubmatch(want); m != nil {
+				o.JobserverAuth = m[1]
+			}
+			if g := o.MakeFlags(PhaseRun, nil); g != want {
+				t.Errorf("MakeFlags(PhaseRun) = %q, make has %q", g, want)
+			}
+		})
+	}
+}

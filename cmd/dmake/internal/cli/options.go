@@ -29,7 +29,7 @@ type Options struct {
 	DryRun         bool // -n
 	PrintDataBase  bool // -p
 	Question       bool // -q
-	NoBuiltinRules bool // -r; also set by -R, as make does
+	NoBuiltinRules bool // -r; Parse also sets it for -R, as make does
 	NoBuiltinVars  bool // -R
 	Silent         bool // -s; --no-silent clears it (last wins)
 	Touch          bool // -t

@@ -57,7 +57,7 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 	o.Program = path.Base(o.Argv0)
 	o.MakeLevel = parseMakeLevel(env("MAKELEVEL"))
 	for _, name := range []string{"GNUMAKEFLAGS", "MAKEFLAGS"} {
-		if err := o.applyEnv(expandRefs(env(name), env, 0)); err != nil {
+		if err := o.applyEnv(expandRefs(env(name), env, 0), false); err != nil {
 			return o, o.withWarnings(err, 0)
 		}
 	}
@@ -67,6 +67,9 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 	}
 	if d.bad || o.ShowHelp {
 		return o, o.withWarnings(o.usageExit(d.lines, d.bad), 0)
+	}
+	if o.NoBuiltinVars {
+		o.NoBuiltinRules = true // only here: not when a makefile adds -R
 	}
 	if err := o.finish(); err != nil {
 		return o, o.withWarnings(err, 0)
@@ -83,39 +86,41 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 	return o, nil
 }
 
-// ApplyMakeFlags decodes a MAKEFLAGS value into o as make 4.3 does for
-// the environment's MAKEFLAGS, and again after reading the makefiles
-// (value must already be expanded: "$$" as "$"). Words are split at
-// blanks, a backslash quotes the next character; a first word without a
-// dash and without "=" gets one ("ks" is "-ks"). Switches make does not
-// take from MAKEFLAGS (-C -f -o -W -h, dmake's cluster flags) are
-// skipped with their arguments; bad switches are silently ignored, but
-// make's own complaints (bad -j number, empty argument) are appended to
-// o.Warnings. Words that are not variable definitions are ignored. The
-// error is an *Exit for a fatal problem or for -v.
-func (o *Options) ApplyMakeFlags(value string) error {
-	n := len(o.Warnings)
-	if err := o.applyEnv(value); err != nil {
-		return o.withWarnings(err, n)
+// ApplyMakeFlags decodes the MAKEFLAGS variable again after the
+// makefiles are read, as make 4.3 does, so that "MAKEFLAGS += -k" in a
+// makefile takes effect. value is the variable's expanded value ("$$"
+// already "$"). The rules are those for MAKEFLAGS in the environment
+// (see Parse) with two differences make has at that point: --eval
+// switches are neither kept nor evaluated again, and the variable
+// definitions found are returned (and appended to o.Variables) for the
+// caller to define with origin "command line", but they are not added to
+// what MakeFlags writes. The error is an *Exit for a fatal problem or
+// for -v; make's non-fatal complaints go to o.Warnings.
+func (o *Options) ApplyMakeFlags(value string) ([]Variable, error) {
+	n, nv := len(o.Warnings), len(o.Variables)
+	if err := o.applyEnv(value, true); err != nil {
+		return nil, o.withWarnings(err, n)
 	}
 	if err := o.finish(); err != nil {
-		return o.withWarnings(err, n)
+		return nil, o.withWarnings(err, n)
 	}
 	if o.ShowVersion {
-		return &Exit{Stdout: o.VersionText()}
+		return nil, &Exit{Stdout: o.VersionText()}
 	}
-	return nil
+	return o.Variables[nv:], nil
 }
 
-func (o *Options) applyEnv(value string) error {
+// applyEnv decodes a MAKEFLAGS value with make's decode_env_switches.
+// late is for the second reading, after the makefiles.
+func (o *Options) applyEnv(value string, late bool) error {
 	words := splitMakeFlags(value)
 	if len(words) == 0 {
 		return nil
 	}
-	if words[0][0] != '-' && !strings.Contains(words[0], "=") {
+	if !strings.HasPrefix(words[0], "-") && !strings.Contains(words[0], "=") {
 		words[0] = "-" + words[0]
 	}
-	d := &decoder{o: o, env: true}
+	d := &decoder{o: o, env: true, late: late}
 	err := d.decode(append([]string{o.Argv0}, words...))
 	o.Warnings = append(o.Warnings, d.lines...)
 	return err
@@ -153,6 +158,7 @@ func splitMakeFlags(s string) []string {
 type decoder struct {
 	o     *Options
 	env   bool     // the vector came from MAKEFLAGS
+	late  bool     // ... read again after the makefiles
 	bad   bool     // some switch was invalid
 	lines []string // messages so far: glibc's and make's, in order
 }
@@ -190,7 +196,11 @@ func (d *decoder) word(w string) error {
 	}
 	v, ok := ParseVariable(w)
 	if !ok {
-		if !d.env {
+		switch {
+		case d.env:
+		case w == "":
+			return d.o.fatal(d.lines, "empty string invalid as file name")
+		default:
 			d.o.Goals = append(d.o.Goals, w)
 		}
 		return nil
@@ -203,6 +213,9 @@ func (d *decoder) word(w string) error {
 	}
 	v.FromMakeFlags = d.env
 	d.o.Variables = append(d.o.Variables, v)
+	if d.late {
+		return nil // -*-command-variables-*- is already defined by then
+	}
 	for _, n := range d.o.varOrder {
 		if n == v.Name {
 			return nil
@@ -238,6 +251,9 @@ func (d *decoder) apply(g *getopt, ev event) {
 			} else {
 				d.complain("the '--%s' option requires a non-empty string argument", sw.long)
 			}
+			return
+		}
+		if sw.id == 'E' && d.late {
 			return
 		}
 		d.o.setString(sw.id, arg)
@@ -362,9 +378,6 @@ func (o *Options) setString(id int, arg string) {
 
 // finish does what make does once all switches are read.
 func (o *Options) finish() error {
-	if o.NoBuiltinVars {
-		o.NoBuiltinRules = true
-	}
 	o.Debug = 0
 	if o.DebugAll {
 		o.Debug = DebugAllFlags
