@@ -28,18 +28,27 @@ func (e *Exit) Error() string {
 // vector, args[0] being the program as invoked; env looks up environment
 // variables (nil means an empty environment).
 //
-// Order, as in make: GNUMAKEFLAGS then MAKEFLAGS from env are decoded
-// with MAKEFLAGS rules (see ApplyMakeFlags), then args; later switches
-// override earlier ones and lists accumulate. Then -R implies -r, the
-// --debug specs and the -O type are checked, and DMAKE_CLUSTER is read if
-// --cluster was not given.
+// Order, as in make: GNUMAKEFLAGS, then MAKEFLAGS, from env, then args;
+// later switches override earlier ones and lists accumulate. Then -R
+// implies -r, the --debug specs and the -O type are checked, and
+// DMAKE_CLUSTER is read if --cluster was not given. MFLAGS is not read.
+//
+// An environment MAKEFLAGS is first expanded as make would ("$$" is "$",
+// $(NAME) is the environment variable), then split into words at blanks,
+// a backslash quoting the next character; a first word without a dash
+// and without "=" gets one ("ks" is "-ks"). Switches make does not take
+// from MAKEFLAGS (-C -f -o -W -h, and dmake's cluster flags) are skipped
+// with their arguments; invalid switches are ignored silently, make's own
+// complaints (a bad -j number, an empty argument) go to o.Warnings, and
+// words that are not variable definitions are ignored.
 //
 // The error is nil or an *Exit: for any invalid switch (glibc's and
 // make's messages, then the usage text, on stderr, Code 2); for -h (usage
 // on stdout, Code 0); for -v (version on stdout, Code 0); for an empty
-// variable name, an unknown --debug level or -O type (make's "*** ...
-// Stop." line, Code 2). With -v the version text also precedes any usage
-// or fatal error, as in make.
+// variable name or goal, an unknown --debug level or -O type (make's
+// "*** ... Stop." line, Code 2). With -v the version text also precedes
+// any usage or fatal error, as in make. Exit.Stderr starts with the
+// Warnings make printed before it stopped.
 func Parse(args []string, env func(string) string) (*Options, error) {
 	if env == nil {
 		env = func(string) string { return "" }
@@ -87,7 +96,7 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 // makefiles are read, as make 4.3 does, so that "MAKEFLAGS += -k" in a
 // makefile takes effect. value is the variable's expanded value ("$$"
 // already "$"). The rules are those for MAKEFLAGS in the environment
-// (see Parse) with two differences make has at that point: --eval
+// (see Parse), without the expansion, and with two differences make has at that point: --eval
 // switches are neither kept nor evaluated again, and the variable
 // definitions found are returned (and appended to o.Variables) for the
 // caller to define with origin "command line", but they are not added to
