@@ -21,21 +21,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var dmaked string // path of the dmaked binary built by TestMain
+var dmaked, stamp string // binaries built by TestMain
 
 func TestMain(m *testing.M) {
-	if os.Getenv("DMAKE_PROCTEST_HELPER") == "1" {
-		os.Exit(stampMain(os.Args[1:]))
-	}
 	dir, err := os.MkdirTemp("", "dmake-proctest-")
 	if err != nil {
 		panic(err)
 	}
-	dmaked = filepath.Join(dir, "dmaked")
-	out, err := exec.Command("go", "build", "-o", dmaked, "github.com/dmake/dmake/cmd/dmaked").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build dmaked: %v\n%s", err, out)
-		os.Exit(1)
+	dmaked, stamp = filepath.Join(dir, "dmaked"), filepath.Join(dir, "stamp")
+	for bin, pkg := range map[string]string{dmaked: "github.com/dmake/dmake/cmd/dmaked", stamp: "github.com/dmake/dmake/pkg/cluster/proctest/stamp"} {
+		out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -50,27 +49,6 @@ func monotonic() int64 {
 		panic(err)
 	}
 	return ts.Nano()
-}
-
-// stampMain appends "start|end STEP ATTEMPT WORKER NANOS" to a log file:
-// the attempt log recipes write. One write with O_APPEND, so lines from
-// concurrent processes do not mix.
-func stampMain(args []string) int {
-	if len(args) != 3 || args[0] != "stamp" {
-		fmt.Fprintln(os.Stderr, "usage: stamp start|end LOG")
-		return 2
-	}
-	line := fmt.Sprintf("%s %s %s %s %d\n", args[1], os.Getenv("DMAKE_STEP"), os.Getenv("DMAKE_ATTEMPT"), os.Getenv("DMAKE_WORKER"), monotonic())
-	f, err := os.OpenFile(args[2], os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer f.Close()
-	if _, err := f.WriteString(line); err != nil {
-		return 1
-	}
-	return 0
 }
 
 func freeAddr(t *testing.T) string {
@@ -213,10 +191,9 @@ func (tc *testCluster) leader() *proc {
 
 // fanBuild is a build of n steps: n/10 "lib" steps, then steps each
 // depending on one lib. Each recipe stamps start and end in the attempt
-// log, sleeps, and writes out/STEP with its attempt number.
+// log (with the stamp helper), sleeps, and writes out/STEP with its attempt
+// number.
 func fanBuild(id, dir, alog string, n int, sleep string) cluster.BuildSpec {
-	self, _ := os.Executable()
-	stamp := fmt.Sprintf("DMAKE_PROCTEST_HELPER=1 %s stamp", self)
 	spec := cluster.BuildSpec{ID: id, Dir: dir, Options: cluster.Options{Jobs: 200}}
 	libs := n / 10
 	for i := range n {
