@@ -123,10 +123,11 @@ func (o *Options) CommandVariables(lookup VarLookup) string {
 
 // LiteralLookup resolves the command-line variables without a makefile
 // evaluator: definitions apply in order with their operator, and values
-// are taken literally. It is exact when no value contains "$", no "!="
-// is used (its value is left as the command text) and no "+=" or "?="
-// applies to an environment variable; otherwise the caller's evaluator
-// must supply the lookup.
+// are taken literally, except that "$$" becomes "$" where a simple
+// variable (":=", "::=") expands its text. It is exact when values have
+// no other references, no "!=" is used (its value is left as the command
+// text) and no "+=" or "?=" applies to an environment variable;
+// otherwise the caller's evaluator must supply the lookup.
 func (o *Options) LiteralLookup() VarLookup {
 	type val struct {
 		value     string
@@ -139,19 +140,23 @@ func (o *Options) LiteralLookup() VarLookup {
 		case "=", "!=":
 			vals[v.Name] = val{v.Value, true}
 		case ":=", "::=":
-			vals[v.Name] = val{v.Value, false}
+			vals[v.Name] = val{expandEscapes(v.Value), false}
 		case "?=":
 			if !had {
 				vals[v.Name] = val{v.Value, true}
 			}
 		case "+=":
+			add := v.Value
+			if had && !old.recursive {
+				add = expandEscapes(add)
+			}
 			switch {
 			case !had:
-				vals[v.Name] = val{v.Value, true}
+				vals[v.Name] = val{add, true}
 			case old.value == "":
-				vals[v.Name] = val{v.Value, old.recursive}
+				vals[v.Name] = val{add, old.recursive}
 			default:
-				vals[v.Name] = val{old.value + " " + v.Value, old.recursive}
+				vals[v.Name] = val{old.value + " " + add, old.recursive}
 			}
 		}
 	}
@@ -159,6 +164,19 @@ func (o *Options) LiteralLookup() VarLookup {
 		v := vals[name]
 		return v.value, v.recursive
 	}
+}
+
+// expandEscapes turns "$$" into "$" when that is the only kind of
+// reference in s; anything else needs an evaluator and is left alone.
+func expandEscapes(s string) string {
+	if !strings.Contains(s, "$") {
+		return s
+	}
+	t := strings.ReplaceAll(s, "$$", "")
+	if strings.Contains(t, "$") {
+		return s
+	}
+	return strings.ReplaceAll(s, "$$", "$")
 }
 
 // QuoteForEnv quotes s as make does for MAKEFLAGS: "$" is doubled, and
