@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -327,6 +329,49 @@ func TestMakefileSetsMakeFlagsAgainstGNUMake(t *testing.T) {
 			}
 			if g := o.MakeFlags(PhaseRun, nil); g != want {
 				t.Errorf("MakeFlags(PhaseRun) = %q, make has %q", g, want)
+			}
+		})
+	}
+}
+
+func TestChildEnvAgainstGNUMake(t *testing.T) {
+	needMake(t)
+	const mkText = "all:;@env\n"
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+	}{
+		{nil, nil},
+		{[]string{"-k", "X=a b", "-j2"}, nil},
+		{[]string{"-s"}, map[string]string{"MAKELEVEL": "4", "MAKEFLAGS": "-- Y=$$$$"}},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			mk := filepath.Join(dir, "Makefile")
+			if err := os.WriteFile(mk, []byte(mkText), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got := runMake(t, dir, append([]string{"-f", mk}, tc.args...), tc.env)
+			o, err := Parse(append([]string{gnuMake, "-f", mk}, tc.args...), envFunc(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := jobserverRE.FindStringSubmatch(got.stdout); m != nil {
+				o.JobserverAuth = m[1]
+			}
+			var want []string
+			for _, l := range strings.Split(got.stdout, "\n") {
+				for _, k := range []string{"MAKEFLAGS=", "MFLAGS=", "MAKELEVEL=", "MAKEOVERRIDES="} {
+					if strings.HasPrefix(l, k) {
+						want = append(want, l)
+					}
+				}
+			}
+			gotEnv := o.ChildEnv(PhaseRun, nil)
+			sort.Strings(want)
+			sort.Strings(gotEnv)
+			if !reflect.DeepEqual(gotEnv, want) {
+				t.Errorf("ChildEnv = %q\nmake's recipe has %q", gotEnv, want)
 			}
 		})
 	}

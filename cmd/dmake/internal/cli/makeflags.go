@@ -347,3 +347,22 @@ func formatG(f float64) string {
 	}
 	return mant + "e" + exp
 }
+
+// ChildEnv returns the variables make 4.3 puts in the environment of a
+// recipe at phase ph because of its command line, as "NAME=value":
+// MAKEFLAGS and MFLAGS (even when empty), MAKELEVEL (MakeLevel+1), and
+// MAKEOVERRIDES (verbatim "${-*-command-variables-*-}") when there are
+// command-line variables. The rest of the environment, including the
+// command-line variables themselves (exported by default) and
+// GNUMAKEFLAGS (exported empty if it was set), is the evaluator's.
+func (o *Options) ChildEnv(ph Phase, lookup VarLookup) []string {
+	env := []string{
+		"MAKEFLAGS=" + o.MakeFlags(ph, lookup),
+		"MFLAGS=" + o.MFlags(ph),
+		"MAKELEVEL=" + strconv.Itoa(o.MakeLevel+1),
+	}
+	if len(o.varOrder) > 0 {
+		env = append(env, "MAKEOVERRIDES=${-*-command-variables-*-}")
+	}
+	return env
+}
