@@ -17,6 +17,7 @@ type Exit struct {
 	Stderr string
 }
 
+// Error returns Stderr without its final newline, or "exit status N".
 func (e *Exit) Error() string {
 	if e.Stderr != "" {
 		return strings.TrimRight(e.Stderr, "\n")
