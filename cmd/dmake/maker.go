@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/dmake/dmake/cmd/dmake/internal/cli"
+	xexec "github.com/dmake/dmake/pkg/exec"
 	"github.com/dmake/dmake/pkg/exec/builder"
 	"github.com/dmake/dmake/pkg/graph/eval"
 	"github.com/dmake/dmake/pkg/graph/plan"
@@ -26,6 +27,12 @@ type maker struct {
 	dir  string
 	ev   *eval.Evaluator
 	env  []string // the environment children get besides exported variables
+
+	// For the remaking-makefiles pass: notes printed before a failure, and
+	// makefiles whose failure is silent (-include).
+	failureNotes    map[string]string
+	quietFailures   map[string]bool
+	onlyQuietFailed bool
 }
 
 func (m *maker) main() int {
@@ -91,7 +98,15 @@ func (m *maker) config() eval.Config {
 		MakeLevel:      o.MakeLevel,
 		Stdout:         os.Stdout,
 		Stderr:         os.Stderr,
+		Hooks:          eval.Hooks{Shell: m.shell},
 	}
+}
+
+// shell runs $(shell) and != commands the way recipes run: directly when
+// GNU make would, so messages and statuses match.
+func (m *maker) shell(e *eval.Evaluator, cmd string) (string, int) {
+	sh, flags := e.ShellCommand()
+	return xexec.Capture(m.prog, sh, flags, cmd, m.dir, e.Env, os.Stderr)
 }
 
 func (m *maker) inputs() []eval.Input {
@@ -127,8 +142,19 @@ func (m *maker) make() int {
 	}
 	goals := m.opts.Goals
 	if len(goals) == 0 {
-		if g := ev.DefaultGoal(); g != "" {
-			goals = []string{g}
+		switch g := eval.Fields(ev.DefaultGoal()); len(g) {
+		case 0:
+		case 1:
+			goals = g
+		default:
+			fmt.Fprintf(os.Stderr, "%s: *** .DEFAULT_GOAL contains more than one target.  Stop.\n", m.prog)
+			return 2
+		}
+	}
+	for _, g := range goals {
+		if g == "" {
+			fmt.Fprintf(os.Stderr, "%s: *** empty string invalid as file name.  Stop.\n", m.prog)
+			return 2
 		}
 	}
 	if len(goals) == 0 {
@@ -162,7 +188,7 @@ func (m *maker) applyMakefileFlags() int {
 		return 0
 	}
 	n := len(m.opts.Warnings)
-	if err := m.opts.ApplyMakeFlags(val); err != nil {
+	if _, err := m.opts.ApplyMakeFlags(val); err != nil {
 		var exit *cli.Exit
 		if errors.As(err, &exit) {
 			fmt.Fprint(os.Stdout, exit.Stdout)
@@ -227,6 +253,8 @@ func (m *maker) build(g *plan.Graph, makefiles bool) int {
 		OldFiles:     set(o.OldFiles),
 		NewFiles:     set(o.NewFiles),
 		NoGoalNotes:  makefiles,
+		FailureNotes: m.failureNotes,
+		QuietFail:    m.quietFailures,
 	}
 	b, err := builder.New(g, m.ev, bo)
 	if err != nil {
@@ -235,6 +263,7 @@ func (m *maker) build(g *plan.Graph, makefiles bool) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	res := b.Run(ctx)
+	m.onlyQuietFailed = res.OnlyQuietFailed
 	if res.Interrupted {
 		stop()
 		// Die of the signal, as make does, so callers see how we ended.
@@ -291,15 +320,22 @@ func (m *maker) remakeMakefiles() (code int, restart bool) {
 	if len(db.MissingIncludes) == 0 && !m.anyMakefileHasRule() {
 		return 0, false
 	}
+	// GNU make updates the makefiles in the reverse of the order it read
+	// them.
 	var goals []string
-	for _, mf := range db.Makefiles {
-		if f := db.Lookup(mf); f != nil && f.IsTarget && !(f.Double && len(f.Deps) == 0) {
-			goals = append(goals, mf)
+	missing := map[string]eval.MissingInclude{}
+	made := map[string]bool{}
+	for i := len(db.ReadOrder) - 1; i >= 0; i-- {
+		name := db.ReadOrder[i]
+		if mi, ok := db.Missing(name); ok {
+			if m.canMake(name) {
+				goals = append(goals, name)
+				missing[name] = mi
+			}
+			continue
 		}
-	}
-	for _, mi := range db.MissingIncludes {
-		if m.canMake(mi.Name) {
-			goals = append(goals, mi.Name)
+		if f := db.Lookup(name); f != nil && f.IsTarget && !(f.Double && len(f.Deps) == 0) {
+			goals = append(goals, name)
 		}
 	}
 	if len(goals) > 0 {
@@ -307,8 +343,21 @@ func (m *maker) remakeMakefiles() (code int, restart bool) {
 		if err != nil {
 			return m.fatal(err), false
 		}
+		notes := map[string]string{}
+		quiet := map[string]bool{}
+		for name, mi := range missing {
+			if mi.DontCare {
+				quiet[name] = true
+			} else {
+				notes[name] = missingText(m.prog, mi)
+			}
+		}
 		before := m.mtimes(goals)
-		if code := m.build(g, true); code != 0 {
+		code, remade := m.buildMakefiles(g, notes, quiet)
+		for _, n := range remade {
+			made[n] = true
+		}
+		if code != 0 {
 			return code, false
 		}
 		after := m.mtimes(goals)
@@ -319,17 +368,13 @@ func (m *maker) remakeMakefiles() (code int, restart bool) {
 		}
 	}
 	for _, mi := range db.MissingIncludes {
-		if mi.DontCare {
+		if mi.DontCare || made[mi.Name] {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(m.dir, mi.Name)); err == nil {
 			continue
 		}
-		if mi.Pos.IsZero() {
-			fmt.Fprintf(os.Stderr, "%s: %s: No such file or directory\n", m.prog, mi.Name)
-		} else {
-			fmt.Fprintf(os.Stderr, "%s: %s: No such file or directory\n", mi.Pos, mi.Name)
-		}
+		fmt.Fprint(os.Stderr, missingText(m.prog, mi))
 		fmt.Fprintf(os.Stderr, "%s: *** No rule to make target '%s'.  Stop.\n", m.prog, mi.Name)
 		return 2, false
 	}
@@ -343,6 +388,33 @@ func (m *maker) anyMakefileHasRule() bool {
 		}
 	}
 	return false
+}
+
+// missingText is GNU make's report of a makefile that is not there.
+func missingText(prog string, mi eval.MissingInclude) string {
+	if mi.Pos.IsZero() {
+		return fmt.Sprintf("%s: %s: No such file or directory\n", prog, mi.Name)
+	}
+	return fmt.Sprintf("%s: %s: No such file or directory\n", mi.Pos, mi.Name)
+}
+
+// buildMakefiles runs the remaking-makefiles pass. A failed makefile
+// included with -include is not an error.
+func (m *maker) buildMakefiles(g *plan.Graph, notes map[string]string, quiet map[string]bool) (int, []string) {
+	m.failureNotes, m.quietFailures = notes, quiet
+	defer func() { m.failureNotes, m.quietFailures = nil, nil }()
+	code := m.build(g, true)
+	var remade []string
+	for _, id := range g.Goals {
+		s := g.Steps[id]
+		if code == 0 || quiet[s.Name] {
+			remade = append(remade, s.Name)
+		}
+	}
+	if code != 0 && m.onlyQuietFailed {
+		code = 0
+	}
+	return code, remade
 }
 
 // canMake reports whether a missing makefile has an explicit or implicit

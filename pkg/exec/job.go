@@ -87,6 +87,14 @@ type Job struct {
 	// Program prefixes the runner's messages: "make", "dmake", "make[1]".
 	// "" means "make".
 	Program string
+
+	// FailureNote, if set, is written to Stderr just before the message
+	// of a failed line (GNU make reports a missing included makefile
+	// there when its rule fails).
+	FailureNote string
+	// QuietFailure drops the failure message, as GNU make does for a
+	// makefile included with -include whose rule fails.
+	QuietFailure bool
 }
 
 // Status is how a job ended.

@@ -123,7 +123,10 @@ func (r *Runner) Run(ctx context.Context, job *Job) Result {
 			res.Ignored++
 			writeString(io.err, FailureMessage(programName(job), &c.Line, job.Target, out.exit, true))
 		default:
-			writeString(io.err, FailureMessage(programName(job), &c.Line, job.Target, out.exit, false))
+			if !job.QuietFailure {
+				writeString(io.err, job.FailureNote)
+				writeString(io.err, FailureMessage(programName(job), &c.Line, job.Target, out.exit, false))
+			}
 			return Result{Status: Failed, Line: c.index, Exit: out.exit, Ignored: res.Ignored}
 		}
 	}

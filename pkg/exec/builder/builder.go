@@ -59,12 +59,19 @@ type Options struct {
 	// NoGoalNotes turns off "Nothing to be done" and "is up to date", for
 	// the remaking-makefiles pass.
 	NoGoalNotes bool
+	// FailureNotes are printed just before the failure message of the
+	// named targets; QuietFail targets fail without a message and without
+	// failing the build (makefiles included with -include).
+	FailureNotes map[string]string
+	QuietFail    map[string]bool
 }
 
 // Result is how a build ended.
 type Result struct {
 	ExitCode    int
 	Interrupted bool
+	// OnlyQuietFailed: every failure was of a QuietFail target.
+	OnlyQuietFailed bool
 }
 
 // Builder runs one planned build.
@@ -85,6 +92,8 @@ type Builder struct {
 	env       *envCache
 	goalIdx   int
 	failedAny bool
+	// loudFailures counts failed recipes other than QuietFail ones.
+	loudFailures int
 }
 
 type jobDone struct {
@@ -189,6 +198,7 @@ func (b *Builder) Run(ctx context.Context) Result {
 	if !res.Interrupted && !b.opt.DryRun {
 		b.deleteIntermediates()
 	}
+	res.OnlyQuietFailed = res.ExitCode == 2 && b.loudFailures == 0 && !b.failedAny && b.fatal == nil && !res.Interrupted
 	return res
 }
 

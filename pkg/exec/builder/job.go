@@ -72,6 +72,8 @@ func (b *Builder) expandRecipe(s *plan.Step, newer []string) ([]xexec.Line, erro
 	if prefix == 0 {
 		prefix = '\t'
 	}
+	b.ev.InRecipe = true
+	defer func() { b.ev.InRecipe = false }()
 	for i, rl := range s.Recipe.Lines {
 		raw := joinRefContinuations(rl.Text)
 		text, err := b.ev.ExpandIn(scope, rl.Pos, raw)
@@ -263,8 +265,10 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 		Stdin:      os.Stdin,
 		Stdout:     b.opt.Stdout,
 		Stderr:     b.opt.Stderr,
-		ExtraFiles: b.opt.ExtraFiles,
-		Program:    b.opt.Program,
+		ExtraFiles:   b.opt.ExtraFiles,
+		Program:      b.opt.Program,
+		FailureNote:  b.opt.FailureNotes[s.Name],
+		QuietFailure: b.opt.QuietFail[s.Name],
 	}
 	var buf *os.File
 	if b.opt.OutputSync != SyncNone && mode == xexec.Normal {
@@ -364,6 +368,9 @@ func (b *Builder) finish(d jobDone) {
 		}
 		if b.g.DeleteOnError {
 			b.deleteTarget(s, d)
+		}
+		if !b.opt.QuietFail[s.Name] {
+			b.loudFailures++
 		}
 		b.st.Fail(d.id, d.attempt)
 		if !b.opt.KeepGoing {

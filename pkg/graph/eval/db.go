@@ -91,6 +91,18 @@ type Database struct {
 	// MissingIncludes are included files that did not exist; planning tries
 	// to remake them (the remaking-makefiles step).
 	MissingIncludes []MissingInclude
+	// ReadOrder lists every makefile read or missing, in include order.
+	ReadOrder []string
+}
+
+// Missing returns the record of a missing makefile.
+func (db *Database) Missing(name string) (MissingInclude, bool) {
+	for _, mi := range db.MissingIncludes {
+		if mi.Name == name {
+			return mi, true
+		}
+	}
+	return MissingInclude{}, false
 }
 
 // MissingInclude is an included makefile that was not found.

@@ -65,6 +65,9 @@ type Evaluator struct {
 	ExportAll       bool // bare "export" or .EXPORT_ALL_VARIABLES
 	SecondExpansion bool // .SECONDEXPANSION seen
 	Posix           bool // .POSIX seen
+	// InRecipe is set while a recipe is expanded: $(eval) may not add
+	// prerequisites then.
+	InRecipe bool
 	Stdout, Stderr  io.Writer
 	Env             []string // the environment make started with
 
@@ -195,9 +198,6 @@ func builtinSuffixes() string {
 // from the configuration.
 func (e *Evaluator) importEnv(cfg Config) {
 	origin := OriginEnv
-	if cfg.EnvOverrides {
-		origin = OriginEnvOverride
-	}
 	for _, kv := range cfg.Env {
 		name, value, ok := strings.Cut(kv, "=")
 		if !ok || name == "" || name == "SHELL" || name == "MAKEFLAGS" || name == "MAKELEVEL" || name == "MFLAGS" {
@@ -206,7 +206,11 @@ func (e *Evaluator) importEnv(cfg Config) {
 		v := e.def(name, value, Recursive, origin)
 		v.Export = ExportYes
 	}
-	e.def("MAKELEVEL", strconv.Itoa(cfg.MakeLevel), Simple, origin)
+	levelOrigin := OriginEnv
+	if cfg.EnvOverrides {
+		levelOrigin = OriginEnvOverride
+	}
+	e.def("MAKELEVEL", strconv.Itoa(cfg.MakeLevel), Simple, levelOrigin)
 	e.def("MAKEFLAGS", cfg.MakeFlags, Recursive, OriginFile)
 	e.def("MFLAGS", cfg.MFlags, Recursive, OriginEnv)
 	if e.Global.Lookup("GNUMAKEFLAGS") == nil {
@@ -254,19 +258,28 @@ func quoteCommandVar(s string) string {
 	return b.String()
 }
 
-// runShell is the real $(shell): $(SHELL) $(.SHELLFLAGS) cmd, with make's
-// environment, standard error passed through.
-func runShell(e *Evaluator, cmd string) (string, int) {
+// ShellCommand returns $(SHELL) and the words of $(.SHELLFLAGS) as
+// $(shell) uses them.
+func (e *Evaluator) ShellCommand() (string, []string) {
 	shell := "/bin/sh"
-	if v := e.Global.Lookup("SHELL"); v != nil {
+	if v := e.lookup("SHELL"); v != nil {
 		if s := strings.TrimSpace(e.valueOf(v)); s != "" {
 			shell = s
 		}
 	}
 	flags := []string{"-c"}
-	if v := e.Global.Lookup(".SHELLFLAGS"); v != nil {
+	if v := e.lookup(".SHELLFLAGS"); v != nil {
 		flags = Fields(e.valueOf(v))
 	}
+	return shell, flags
+}
+
+// runShell is the plain $(shell) used when no hook is given: $(SHELL)
+// $(.SHELLFLAGS) cmd, with make's environment, standard error passed
+// through. dmake's command installs one that also takes GNU make's
+// direct-exec path.
+func runShell(e *Evaluator, cmd string) (string, int) {
+	shell, flags := e.ShellCommand()
 	c := exec.Command(shell, append(flags, cmd)...)
 	c.Dir = e.Dir
 	c.Env = e.Env

@@ -80,7 +80,7 @@ func (e *Evaluator) expandRef(b *[]byte, r *syntax.Ref) {
 			if val == "" {
 				return
 			}
-			if !strings.Contains(pat, "%") {
+			if _, i := findPercent(pat); i < 0 {
 				pat, rep = "%"+pat, "%"+rep
 			}
 			*b = append(*b, patsubst(val, pat, rep)...)
@@ -101,7 +101,7 @@ func (e *Evaluator) expandRef(b *[]byte, r *syntax.Ref) {
 
 func (e *Evaluator) warnUndefined(name string) {
 	if e.WarnUndefined {
-		e.Warnf(e.errPos(), "warning: undefined variable '%s'", name)
+		e.Warnf(e.pos, "warning: undefined variable '%s'", name)
 	}
 }
 
@@ -134,7 +134,11 @@ func (e *Evaluator) expandVar(v *Var) string {
 		return v.Value
 	}
 	if v.expanding {
-		e.Fatalf(e.errPos(), "Recursive variable '%s' references itself (eventually)", v.Name)
+		pos := v.Pos
+		if pos.IsZero() {
+			pos = e.errPos()
+		}
+		e.Fatalf(pos, "Recursive variable '%s' references itself (eventually)", v.Name)
 	}
 	v.expanding = true
 	saved := e.varPos

@@ -207,23 +207,64 @@ func (p Pattern) Subst(stem string) string {
 	return p.Prefix + stem + p.Suffix
 }
 
+// patsubst replaces words matching pat, as GNU make's patsubst_expand: a
+// word that matches and is replaced by nothing gets no separator, unless
+// the replacement has a '%' (subst refs always have one).
 func patsubst(text, pat, rep string) string {
 	pp := ParsePattern(pat)
+	if !pp.HasPercent {
+		return substWords(text, pp.Prefix, ParsePattern(rep).Prefix)
+	}
 	rp := ParsePattern(rep)
 	var b []byte
-	w := newWordAppender(&b)
+	done := false
 	for _, word := range Fields(text) {
-		if stem, ok := pp.Match(word); ok {
-			if pp.HasPercent {
-				w.add(rp.Subst(stem))
-			} else {
-				w.add(rp.Subst(""))
-			}
+		stem, ok := pp.Match(word)
+		if !ok {
+			b = append(b, word...)
 		} else {
-			w.add(word)
+			b = append(b, rp.Prefix...)
+			if rp.HasPercent {
+				b = append(b, stem...)
+				b = append(b, rp.Suffix...)
+			}
+		}
+		if !ok || rp.Prefix != "" || (rp.HasPercent && len(word)+len(rp.Suffix) > 0) {
+			b = append(b, ' ')
+			done = true
 		}
 	}
+	if done {
+		b = b[:len(b)-1]
+	}
 	return string(b)
+}
+
+// substWords replaces whole words equal to from, keeping the text around
+// them as it is (GNU make's subst_expand by word).
+func substWords(text, from, to string) string {
+	if from == "" {
+		return text
+	}
+	var b strings.Builder
+	for i := 0; i < len(text); {
+		if isWS(text[i]) {
+			b.WriteByte(text[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && !isWS(text[j]) {
+			j++
+		}
+		if text[i:j] == from {
+			b.WriteString(to)
+		} else {
+			b.WriteString(text[i:j])
+		}
+		i = j
+	}
+	return b.String()
 }
 
 func fnPatsubst(e *Evaluator, b *[]byte, a []string, _ *syntax.Call) {
@@ -471,16 +512,27 @@ func fnError(e *Evaluator, b *[]byte, a []string, _ *syntax.Call) {
 }
 
 func fnShell(e *Evaluator, b *[]byte, a []string, _ *syntax.Call) {
-	out := e.shell(arg(a, 0))
+	out := e.shell(arg(a, 0), true)
 	*b = append(*b, out...)
 }
 
-// shell runs a command for $(shell) and != and returns its output with
-// trailing newlines removed and the others turned into spaces.
-func (e *Evaluator) shell(cmd string) string {
+// shell runs a command for $(shell) (trimAll) and != and returns its
+// output with newlines folded as GNU make's fold_newlines: CR-LF counts as
+// one newline, newlines become spaces, and the trailing ones are removed
+// (all of them for $(shell), the last one for !=). An empty command is not
+// run at all.
+func (e *Evaluator) shell(cmd string, trimAll bool) string {
+	if strings.TrimSpace(cmd) == "" {
+		return ""
+	}
 	out, status := e.Hooks.Shell(e, cmd)
 	e.Global.Define(".SHELLSTATUS", strconv.Itoa(status), Simple, OriginOverride, syntax.Pos{})
-	out = strings.TrimRight(out, "\n")
+	out = strings.ReplaceAll(out, "\r\n", "\n")
+	if trimAll {
+		out = strings.TrimRight(out, "\n")
+	} else {
+		out = strings.TrimSuffix(out, "\n")
+	}
 	return strings.ReplaceAll(out, "\n", " ")
 }
 

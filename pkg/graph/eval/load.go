@@ -35,14 +35,15 @@ func (e *Evaluator) Load(files []Input, evals []string, noBuiltinRules bool) (er
 		e.installSuffixRules()
 	}
 	if v := e.Global.Lookup("MAKEFILES"); v != nil {
+		goal := e.DefaultGoal()
 		for _, name := range Fields(e.valueOf(v)) {
 			if path, data, err := e.findInclude(name); err == nil {
 				e.ReadFile(path, data)
 			}
 		}
 		// Makefiles from MAKEFILES never supply the default goal.
-		if g := e.Global.Lookup(".DEFAULT_GOAL"); g != nil && g.Origin == OriginDefault {
-			g.Value = ""
+		if g := e.Global.Lookup(".DEFAULT_GOAL"); g != nil {
+			g.Value = goal
 		}
 	}
 	for i, text := range evals {
@@ -70,6 +71,7 @@ func (e *Evaluator) Load(files []Input, evals []string, noBuiltinRules bool) (er
 			data, rerr = os.ReadFile(e.path(in.Name))
 			if rerr != nil {
 				e.DB.MissingIncludes = append(e.DB.MissingIncludes, MissingInclude{Name: in.Name})
+				e.DB.ReadOrder = append(e.DB.ReadOrder, in.Name)
 				continue
 			}
 		}

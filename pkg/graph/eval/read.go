@@ -1,7 +1,9 @@
 package eval
 
 import (
+	"errors"
 	"os"
+	"syscall"
 	"path/filepath"
 	"strings"
 
@@ -83,7 +85,7 @@ func (e *Evaluator) evalLine(st *readState, line syntax.Line) {
 			if e.rule.noTargets || st.ignoring() {
 				return
 			}
-			e.rule.recipe.Lines = append(e.rule.recipe.Lines, RecipeLine{Text: text[1:], Pos: line.Pos})
+			e.rule.recipe.Lines = append(e.rule.recipe.Lines, RecipeLine{Text: strings.TrimSuffix(text[1:], "\r"), Pos: line.Pos})
 			return
 		}
 	}
@@ -316,13 +318,15 @@ func (e *Evaluator) assign(set *VarSet, name, op, value string, origin Origin, p
 		value = e.Expand(value)
 		flavor = Simple
 	case "!=":
-		value = e.shell(e.Expand(value))
+		value = e.shell(e.Expand(value), false)
 	case "?=":
-		if targetVar {
-			conditional = true
-		} else if e.lookup(name) != nil {
-			return e.lookup(name)
+		if v := e.lookup(name); v != nil {
+			if targetVar {
+				return nil
+			}
+			return v
 		}
+		conditional = targetVar
 	case "+=":
 		var old *Var
 		if targetVar {
@@ -392,6 +396,9 @@ func (e *Evaluator) defineStatement(st *readState, rest string, origin Origin, p
 		e.Fatalf(pos, "empty variable name")
 	}
 	body := e.readDefineBody(st, pos)
+	if op == "!=" {
+		body = strings.ReplaceAll(body, "\n", " ")
+	}
 	return e.assign(e.Global, name, op, body, origin, pos, false)
 }
 
@@ -690,7 +697,11 @@ func (e *Evaluator) includeStatement(rest string, dontCare bool, pos syntax.Pos)
 		for _, name := range names {
 			path, data, err := e.findInclude(name)
 			if err != nil {
+				if errors.Is(err, syscall.EISDIR) {
+					e.Fatalf(syntax.Pos{}, "%s: %s", name, errText(err))
+				}
 				e.DB.MissingIncludes = append(e.DB.MissingIncludes, MissingInclude{Name: name, Pos: pos, DontCare: dontCare})
+				e.DB.ReadOrder = append(e.DB.ReadOrder, name)
 				continue
 			}
 			e.ReadFile(path, data)
@@ -725,6 +736,7 @@ func (e *Evaluator) path(name string) string {
 
 func (e *Evaluator) appendMakefileList(name string) {
 	e.DB.Makefiles = append(e.DB.Makefiles, name)
+	e.DB.ReadOrder = append(e.DB.ReadOrder, name)
 	v := e.Global.Lookup("MAKEFILE_LIST")
 	if v == nil || v.Value == "" {
 		e.Global.Define("MAKEFILE_LIST", name, Simple, OriginFile, syntax.Pos{})

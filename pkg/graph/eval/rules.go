@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"path/filepath"
 	"strings"
 
 	"github.com/dmake/dmake/pkg/graph/syntax"
@@ -89,11 +88,25 @@ func findColon(s string) int {
 			} else {
 				i++
 			}
+		case '\\':
+			if i+1 < len(s) && s[i+1] == ':' {
+				i++
+			}
 		case ':':
 			return i
 		}
 	}
 	return -1
+}
+
+// unescapeColons turns "a\\:b" into "a:b" in target and prerequisite names.
+func unescapeColons(words []string) []string {
+	for i, w := range words {
+		if strings.Contains(w, "\\:") {
+			words[i] = strings.ReplaceAll(w, "\\:", ":")
+		}
+	}
+	return words
 }
 
 // ruleStatement parses a rule line: targets, prerequisites, an optional
@@ -135,10 +148,10 @@ func (e *Evaluator) ruleStatement(raw string, pos syntax.Pos) {
 		pr.grouped = true
 		targetsText = t[:len(t)-1]
 	}
-	targets := e.globWords(Fields(targetsText))
+	targets := dedupTargets(e, e.globWords(unescapeColons(Fields(targetsText))), pos)
 	// A target-specific variable assignment?
 	trimmed := trimLeftBlank(rest)
-	if vm, val, ok := parseVarAssign(trimmed, true); ok && !pr.double {
+	if vm, val, ok := parseVarAssign(trimmed, true); ok {
 		if hasRecipe {
 			val = syntax.StripComment(val + ";" + recipe)
 		}
@@ -151,27 +164,37 @@ func (e *Evaluator) ruleStatement(raw string, pos syntax.Pos) {
 		return
 	}
 	pr.targets = targets
+	nPattern := 0
 	for _, t := range targets {
 		if strings.Contains(t, "%") {
-			pr.pattern = true
-		} else if pr.pattern {
-			e.Fatalf(pos, "mixed implicit and normal rules")
+			nPattern++
 		}
 	}
-	for _, t := range targets[1:] {
-		if strings.Contains(targets[0], "%") != strings.Contains(t, "%") {
-			e.Fatalf(pos, "mixed implicit and normal rules")
-		}
+	if nPattern > 0 && nPattern < len(targets) {
+		// GNU make 4.3 complains but goes on; the pattern targets make a
+		// pattern rule and the others explicit ones.
+		e.Warnf(pos, "*** mixed implicit and normal rules: deprecated syntax")
 	}
+	pr.pattern = nPattern == len(targets)
 	second := e.SecondExpansion
 	depsText := e.Expand(rest)
-	if k := strings.IndexByte(depsText, ':'); k >= 0 {
+	if !hasRecipe {
+		// A ';' may come out of a variable: the rest is the recipe.
+		if k := strings.IndexByte(depsText, ';'); k >= 0 {
+			recipe, hasRecipe = depsText[k+1:], true
+			depsText = depsText[:k]
+		}
+	}
+	if k := findColon(depsText); k >= 0 {
 		// Static pattern rule: targets: target-pattern: prereq-patterns.
 		if pr.pattern {
 			e.Fatalf(pos, "mixed implicit and static pattern rules")
 		}
 		tp := Fields(depsText[:k])
-		if len(tp) == 0 || !strings.Contains(tp[0], "%") {
+		if len(tp) == 0 {
+			e.Fatalf(pos, "missing target pattern")
+		}
+		if !strings.Contains(tp[0], "%") {
 			e.Fatalf(pos, "target pattern contains no '%%'")
 		}
 		if len(tp) > 1 {
@@ -191,10 +214,13 @@ func (e *Evaluator) ruleStatement(raw string, pos syntax.Pos) {
 	} else {
 		pr.deps = e.parseDeps(depsText, pr.static == nil)
 	}
+	if e.InRecipe && len(pr.deps) > 0 {
+		e.Fatalf(pos, "prerequisites cannot be defined in recipes")
+	}
 	pr.recipe = &Recipe{Pos: pos, Prefix: e.recipePrefix()}
 	if hasRecipe {
 		pr.hasRecipe = true
-		pr.recipe.Lines = append(pr.recipe.Lines, RecipeLine{Text: strings.TrimLeft(recipe, " \t"), Pos: pos})
+		pr.recipe.Lines = append(pr.recipe.Lines, RecipeLine{Text: strings.TrimSuffix(strings.TrimLeft(recipe, " \t"), "\r"), Pos: pos})
 	}
 	e.rule = pr
 }
@@ -209,7 +235,7 @@ func rawDeps(_, expanded string) string { return expanded }
 func (e *Evaluator) parseDeps(text string, glob bool) []Dep {
 	var deps []Dep
 	order := false
-	for _, w := range Fields(text) {
+	for _, w := range unescapeColons(Fields(text)) {
 		if w == "|" {
 			order = true
 			continue
@@ -260,24 +286,22 @@ func (e *Evaluator) Glob(pat string) []string {
 		}
 		return nil
 	}
-	full := pat
-	if !filepath.IsAbs(pat) && e.Dir != "" {
-		full = filepath.Join(e.Dir, pat)
-	}
-	m, err := filepath.Glob(full)
-	if err != nil || len(m) == 0 {
-		return nil
-	}
-	if full != pat {
-		prefix := filepath.Clean(e.Dir) + "/"
-		for i := range m {
-			m[i] = strings.TrimPrefix(m[i], prefix)
-			if strings.HasPrefix(pat, "./") {
-				m[i] = "./" + m[i]
-			}
+	return glob(e.Dir, pat)
+}
+
+// dedupTargets drops repeated targets of one rule, with GNU make's note.
+func dedupTargets(e *Evaluator, ts []string, pos syntax.Pos) []string {
+	seen := make(map[string]bool, len(ts))
+	out := ts[:0]
+	for _, t := range ts {
+		if seen[t] {
+			e.Warnf(pos, "target '%s' given more than once in the same rule", t)
+			continue
 		}
+		seen[t] = true
+		out = append(out, t)
 	}
-	return m
+	return out
 }
 
 // closeRule records the pending rule, if any, into the database.
@@ -294,14 +318,18 @@ func (e *Evaluator) closeRule() {
 	if !pr.hasRecipe && len(recipe.Lines) == 0 {
 		recipe = nil
 	}
-	if pr.pattern {
-		e.DB.Patterns = append(e.DB.Patterns, &Rule{
-			Targets: pr.targets, Deps: pr.deps, Recipe: recipe, Pos: pr.pos, Terminal: pr.double,
-		})
-		return
-	}
+	var pats []string
 	for _, t := range pr.targets {
-		e.recordTarget(pr, t, recipe)
+		if strings.Contains(t, "%") {
+			pats = append(pats, t)
+		} else {
+			e.recordTarget(pr, t, recipe)
+		}
+	}
+	if len(pats) > 0 {
+		e.DB.Patterns = append(e.DB.Patterns, &Rule{
+			Targets: pats, Deps: pr.deps, Recipe: recipe, Pos: pr.pos, Terminal: pr.double,
+		})
 	}
 }
 
@@ -312,7 +340,9 @@ func (e *Evaluator) recordTarget(pr *pendingRule, t string, recipe *Recipe) {
 	if pr.static != nil {
 		s, ok := pr.static.Match(t)
 		if !ok {
+			// GNU make complains, then gives the target the recipe alone.
 			e.Warnf(pr.pos, "target '%s' doesn't match the target pattern", t)
+			deps = nil
 		} else {
 			stem = s
 			if len(deps) == 0 || !deps[0].Second {
@@ -423,6 +453,9 @@ func (e *Evaluator) targetVars(targets []string, vm varMods, value string, pos s
 		}
 		v := e.assign(set, name, vm.op, value, origin, pos, true)
 		pop()
+		if v == nil {
+			continue
+		}
 		if vm.export {
 			v.Export = ExportYes
 		}

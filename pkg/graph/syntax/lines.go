@@ -91,9 +91,22 @@ func (r *Reader) Next() (Line, bool) {
 		} else {
 			phys = rest[:nl]
 			r.off += nl + 1
+			r.line++
 		}
-		r.line++
-		if !joined && nl >= 0 && !continued(phys) {
+		if z := bytes.IndexByte(phys, 0); z >= 0 {
+			// GNU make reads lines as C strings: the text after a NUL is
+			// lost, and so is the next line, read into the same buffer.
+			phys = phys[:z]
+			if nl >= 0 {
+				if n2 := bytes.IndexByte(r.data[r.off:], '\n'); n2 >= 0 {
+					r.off += n2 + 1
+					r.line++
+				} else {
+					r.off = len(r.data)
+				}
+			}
+		}
+		if !joined && (nl >= 0 || len(phys) > 0) && !continued(phys) {
 			// The common case: one physical line, no copy needed.
 			return Line{Text: string(phys), Pos: Pos{r.file, start}, Next: r.line}, true
 		}
