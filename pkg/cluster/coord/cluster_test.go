@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -41,7 +43,7 @@ type node struct {
 	c   *coord.Coordinator
 }
 
-func startNodes(t *testing.T, n int) []*node {
+func startNodes(t *testing.T, n int, tune ...func(*coord.Config)) []*node {
 	t.Helper()
 	var rpcs []string
 	nodes := make([]*node, n)
@@ -53,6 +55,9 @@ func startNodes(t *testing.T, n int) []*node {
 			FailoverGrace: 3 * time.Second, RaftHeartbeat: 500 * time.Millisecond, LossBackoff: []time.Duration{0},
 			Logger: quietLogger(),
 		}}
+		for _, f := range tune {
+			f(&nodes[i].cfg)
+		}
 		rpcs = append(rpcs, nodes[i].cfg.RPCAddr)
 	}
 	for _, nd := range nodes {
@@ -199,5 +204,77 @@ func TestThreeNodeCluster(t *testing.T) {
 	}
 	if st, _ := follow(t, cl, "b2"); st != "succeeded" {
 		t.Fatalf("b2 %s", st)
+	}
+}
+
+// TestFollowerCatchesUpFromSnapshot: with a tiny snapshot threshold, a
+// follower that was down while builds ran comes back from its data dir, is
+// sent a snapshot (the log it missed is compacted away), and ends up with
+// the same builds and events as the leader.
+func TestFollowerCatchesUpFromSnapshot(t *testing.T) {
+	nodes := startNodes(t, 3, func(c *coord.Config) {
+		c.SnapshotThreshold, c.TrailingLogs, c.SnapshotInterval = 16, 8, 100*time.Millisecond
+	})
+	waitFor(t, "a leader", 30*time.Second, func() bool { return leaderOf(nodes) != nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	startWorker(t, ctx, "w1", addrs(nodes))
+	cl := client.New(addrs(nodes))
+	defer cl.Close()
+
+	var down *node
+	for _, nd := range nodes {
+		if !nd.c.IsLeader() {
+			down = nd
+			break
+		}
+	}
+	downAt := down.c.Raft().LastIndex()
+	if err := down.c.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"s1", "s2", "s3"} {
+		if err := cl.Submit(ctx, chainBuild(id, t.TempDir(), 30)); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := follow(t, cl, id); st != "succeeded" {
+			t.Fatalf("%s %s", id, st)
+		}
+	}
+	// The leader's log no longer holds what the follower misses, so only a
+	// snapshot can bring it up to date.
+	waitFor(t, "the leader to compact its log", 20*time.Second, func() bool {
+		idx, _ := strconv.ParseUint(leaderOf(nodes).c.Raft().Stats()["last_snapshot_index"], 10, 64)
+		return idx > downAt+8+1
+	})
+	c, err := coord.Start(down.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	down.c = c
+	t.Cleanup(func() { _ = c.Shutdown() })
+	leader := leaderOf(nodes)
+	var want uint64
+	leader.c.FSM().Read(func(st *fsm.State) { want = st.Applied })
+	waitFor(t, "the follower to catch up", 30*time.Second, func() bool {
+		var got uint64
+		c.FSM().Read(func(st *fsm.State) { got = st.Applied })
+		return got >= want
+	})
+	events := func(co *coord.Coordinator) map[string][]fsm.Event {
+		out := map[string][]fsm.Event{}
+		co.FSM().Read(func(st *fsm.State) {
+			for id, b := range st.Builds {
+				out[id] = append([]fsm.Event(nil), b.Events...)
+			}
+		})
+		return out
+	}
+	waitFor(t, "equal events", 10*time.Second, func() bool {
+		return reflect.DeepEqual(events(leader.c), events(c))
+	})
+	snaps, _ := filepath.Glob(filepath.Join(down.cfg.DataDir, "raft", "snapshots", "*"))
+	if len(snaps) == 0 {
+		t.Fatal("no snapshot on the restarted follower")
 	}
 }

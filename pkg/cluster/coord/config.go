@@ -46,6 +46,14 @@ type Config struct {
 	RaftHeartbeat time.Duration
 	// OutputLimit is the output kept per step attempt, in bytes.
 	OutputLimit int
+	// SnapshotThreshold is how many log entries since the last snapshot
+	// make Raft take one; TrailingLogs is how many entries a snapshot
+	// leaves in the log, so a follower that is behind by less catches up
+	// from the log rather than from a snapshot.
+	SnapshotThreshold uint64
+	TrailingLogs      uint64
+	// SnapshotInterval is how often Raft checks SnapshotThreshold.
+	SnapshotInterval time.Duration
 
 	Logger *slog.Logger
 }
@@ -78,6 +86,13 @@ func (c *Config) setDefaults() {
 	def(&c.SchedInterval, DefaultSchedInterval)
 	def(&c.BuildRetention, DefaultBuildRetention)
 	def(&c.RaftHeartbeat, DefaultRaftHeartbeat)
+	def(&c.SnapshotInterval, 2*time.Minute)
+	if c.SnapshotThreshold == 0 {
+		c.SnapshotThreshold = 16384
+	}
+	if c.TrailingLogs == 0 {
+		c.TrailingLogs = 65536
+	}
 	if c.LossBackoff == nil {
 		c.LossBackoff = DefaultLossBackoff
 	}

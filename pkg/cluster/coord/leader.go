@@ -81,13 +81,17 @@ type leader struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	// mu guards conns and deadlines. The scheduler holds it for a whole
+	// mu guards conns and cancelled. The scheduler holds it for a whole
 	// round (choose, commit, send), so a worker's new stream is never
 	// registered while an Assign for that worker is between commit and send.
 	mu        sync.Mutex
 	conns     map[string]*workerConn // by worker ID: live, reconciled streams
-	deadlines map[string]time.Time   // by worker ID: when its lease ends
 	cancelled map[stepKey]bool       // attempts we already told to stop
+
+	// dlMu guards deadlines, which every worker message renews; it is not
+	// mu, so renewals do not wait for a scheduler round's commit.
+	dlMu      sync.Mutex
+	deadlines map[string]time.Time // by worker ID: when its lease ends
 
 	wake    chan struct{}
 	results chan report
@@ -107,7 +111,7 @@ func newLeader(c *Coordinator) *leader {
 		wake: make(chan struct{}, 1), results: make(chan report, 4096),
 	}
 	// Every known worker gets a fresh lease: the failover grace.
-	until := time.Now().Add(c.cfg.FailoverGrace)
+	until := time.Now().Add(max(c.cfg.FailoverGrace, c.cfg.WorkerTTL+c.cfg.WorkerGrace))
 	c.fsm.Read(func(st *fsm.State) {
 		for _, w := range st.SortedWorkers() {
 			if w.Status != fsm.StatusDown {

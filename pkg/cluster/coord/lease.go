@@ -42,7 +42,7 @@ func (ld *leader) expireLeases(now time.Time) {
 		session uint64
 	}
 	var due []expired
-	ld.mu.Lock()
+	ld.dlMu.Lock()
 	ld.c.fsm.Read(func(st *fsm.State) {
 		for _, w := range st.SortedWorkers() {
 			if w.Status == fsm.StatusDown {
@@ -58,8 +58,14 @@ func (ld *leader) expireLeases(now time.Time) {
 			}
 		}
 	})
-	ld.mu.Unlock()
+	ld.dlMu.Unlock()
 	for _, e := range due {
+		ld.dlMu.Lock()
+		renewed := ld.deadlines[e.id].After(time.Now())
+		ld.dlMu.Unlock()
+		if renewed {
+			continue // a message arrived meanwhile
+		}
 		res, err := ld.c.apply(fsm.WorkerDownType, &fsm.WorkerDown{ID: e.id, Session: e.session, Reason: "worker " + e.id + " lost its lease", Stamp: stamp()})
 		if err != nil {
 			return
@@ -67,12 +73,15 @@ func (ld *leader) expireLeases(now time.Time) {
 		ld.c.log.Warn("worker lease expired", "worker", e.id, "session", e.session, "rejected", res.Err)
 		ld.mu.Lock()
 		if wc := ld.conns[e.id]; wc != nil && wc.session == e.session {
+			wc.live.Store(false)
 			wc.send(&pb.CoordMsg{Msg: &pb.CoordMsg_SessionExpired{SessionExpired: &pb.SessionExpired{Session: e.session}}})
 			wc.close()
 			delete(ld.conns, e.id)
 		}
-		delete(ld.deadlines, e.id)
 		ld.mu.Unlock()
+		ld.dlMu.Lock()
+		delete(ld.deadlines, e.id)
+		ld.dlMu.Unlock()
 	}
 }
 
@@ -119,6 +128,9 @@ func (ld *leader) stopSteps(now time.Time) {
 	}
 	ld.mu.Lock()
 	defer ld.mu.Unlock()
+	if len(ld.cancelled) > 100000 {
+		ld.cancelled = map[stepKey]bool{} // at worst a step is told twice
+	}
 	for _, s := range stops {
 		if ld.cancelled[s.k] {
 			continue

@@ -113,8 +113,9 @@ func (c *Coordinator) startRaft() error {
 	rc.HeartbeatTimeout = c.cfg.RaftHeartbeat
 	rc.ElectionTimeout = c.cfg.RaftHeartbeat
 	rc.LeaderLeaseTimeout = c.cfg.RaftHeartbeat / 2
-	rc.SnapshotThreshold = 16384
-	rc.TrailingLogs = 65536
+	rc.SnapshotThreshold = c.cfg.SnapshotThreshold
+	rc.TrailingLogs = c.cfg.TrailingLogs
+	rc.SnapshotInterval = c.cfg.SnapshotInterval
 	r, err := raft.NewRaft(rc, c.fsm, cache, store, snaps, trans)
 	if err != nil {
 		trans.Close()

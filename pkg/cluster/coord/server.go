@@ -346,7 +346,7 @@ func (c *Coordinator) TransferLeader(ctx context.Context, req *pb.TransferLeader
 		f = c.raft.LeadershipTransferToServer(raft.ServerID(req.Id), addr)
 	}
 	if err := f.Error(); err != nil {
-		return nil, status.Error(codes.Aborted, err.Error())
+		return nil, status.Error(codes.Internal, "leadership transfer: "+err.Error())
 	}
 	return &pb.TransferLeaderResponse{}, nil
 }

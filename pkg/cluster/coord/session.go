@@ -3,6 +3,7 @@ package coord
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dmake/dmake/pkg/cluster/fsm"
@@ -21,6 +22,7 @@ type workerConn struct {
 	out     chan *pb.CoordMsg
 	done    chan struct{}
 	once    sync.Once
+	live    atomic.Bool // registered in leader.conns: its messages renew the lease
 }
 
 func (wc *workerConn) close() { wc.once.Do(func() { close(wc.done) }) }
@@ -120,6 +122,7 @@ func (ld *leader) open(wc *workerConn, h *pb.Hello) (uint64, error) {
 	// No scheduler round may be assigning to this worker while we look.
 	ld.mu.Lock()
 	if old := ld.conns[h.WorkerId]; old != nil {
+		old.live.Store(false)
 		old.close()
 		delete(ld.conns, h.WorkerId)
 	}
@@ -149,9 +152,12 @@ func (ld *leader) open(wc *workerConn, h *pb.Hello) (uint64, error) {
 	wc.session = session
 	wc.send(&pb.CoordMsg{Msg: &pb.CoordMsg_Welcome{Welcome: &pb.Welcome{
 		Session: session, HeartbeatIntervalMs: c.cfg.HeartbeatInterval.Milliseconds(), TtlMs: c.cfg.WorkerTTL.Milliseconds()}}})
+	ld.dlMu.Lock()
+	ld.deadlines[h.WorkerId] = time.Now().Add(c.cfg.WorkerTTL + c.cfg.WorkerGrace)
+	ld.dlMu.Unlock()
 	ld.mu.Lock()
 	ld.conns[h.WorkerId] = wc
-	ld.deadlines[h.WorkerId] = time.Now().Add(c.cfg.WorkerTTL + c.cfg.WorkerGrace)
+	wc.live.Store(true)
 	ld.mu.Unlock()
 	ld.poke()
 	return session, nil
@@ -230,6 +236,7 @@ func (ld *leader) drop(wc *workerConn) {
 	ld.mu.Lock()
 	defer ld.mu.Unlock()
 	if ld.conns[wc.id] == wc {
+		wc.live.Store(false)
 		delete(ld.conns, wc.id)
 	}
 }
@@ -242,11 +249,11 @@ func (ld *leader) receive(wc *workerConn, stream pb.Coordinator_WorkerSessionSer
 		if err != nil {
 			return err
 		}
-		ld.mu.Lock()
-		if ld.conns[wc.id] == wc {
+		if wc.live.Load() {
+			ld.dlMu.Lock()
 			ld.deadlines[wc.id] = time.Now().Add(ttl)
+			ld.dlMu.Unlock()
 		}
-		ld.mu.Unlock()
 		switch x := m.Msg.(type) {
 		case *pb.WorkerMsg_Heartbeat:
 			wc.send(&pb.CoordMsg{Msg: &pb.CoordMsg_HeartbeatAck{HeartbeatAck: &pb.HeartbeatAck{Seq: x.Heartbeat.Seq}}})
