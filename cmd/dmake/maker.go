@@ -293,18 +293,11 @@ func set(names []string) map[string]bool {
 }
 
 // childEnv is what recipes get besides exported variables: MAKEFLAGS,
-// MAKELEVEL one deeper, and MFLAGS.
+// MFLAGS, MAKELEVEL one deeper and MAKEOVERRIDES, as the command line
+// defines them, and the SHELL dmake was started with (a makefile's SHELL
+// is not exported unless asked).
 func (m *maker) childEnv(ph cli.Phase) []string {
-	o := m.opts
-	env := []string{
-		"MAKELEVEL=" + strconv.Itoa(o.MakeLevel+1),
-	}
-	if mf := o.MakeFlags(ph, m.lookup); mf != "" {
-		env = append(env, "MAKEFLAGS="+mf)
-	}
-	if mf := o.MFlags(ph); mf != "" {
-		env = append(env, "MFLAGS="+mf)
-	}
+	env := m.opts.ChildEnv(ph, m.lookup)
 	if sh, ok := os.LookupEnv("SHELL"); ok {
 		env = append(env, "SHELL="+sh)
 	}

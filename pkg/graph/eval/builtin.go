@@ -2,7 +2,6 @@ package eval
 
 import (
 	"strings"
-
 )
 
 // builtinRules parses the rule section of builtin.mk: headers, tab-started
@@ -90,5 +89,3 @@ func depNames(d []Dep) string {
 	}
 	return strings.Join(s, " ")
 }
-
-

@@ -31,15 +31,15 @@ type Dep struct {
 
 // Rule is one explicit rule's contribution to a target, or one pattern rule.
 type Rule struct {
-	Targets   []string // for pattern rules, the target patterns
-	Deps      []Dep
-	Recipe    *Recipe // nil when the rule has none
-	Double    bool    // "::"
-	Grouped   bool    // "&:"
-	Pos       syntax.Pos
-	Stem      string // static pattern rules: the stem of this target
-	Terminal  bool   // pattern rules: "::" (match-anything terminal)
-	Builtin   bool   // one of GNU make's builtin rules
+	Targets  []string // for pattern rules, the target patterns
+	Deps     []Dep
+	Recipe   *Recipe // nil when the rule has none
+	Double   bool    // "::"
+	Grouped  bool    // "&:"
+	Pos      syntax.Pos
+	Stem     string // static pattern rules: the stem of this target
+	Terminal bool   // pattern rules: "::" (match-anything terminal)
+	Builtin  bool   // one of GNU make's builtin rules
 	// Marker is a "%.c:" rule made for a known suffix: no recipe, it only
 	// stops non-terminal match-anything rules from applying to such files.
 	Marker bool
@@ -57,9 +57,9 @@ type File struct {
 	// Group lists the targets of a grouped rule ("&:") this file belongs to.
 	Group []string
 
-	IsTarget bool // appears as the target of some rule
-	Double   bool // its rules are double-colon rules
-	Builtin  bool // a builtin suffix rule, not from a makefile
+	IsTarget bool    // appears as the target of some rule
+	Double   bool    // its rules are double-colon rules
+	Builtin  bool    // a builtin suffix rule, not from a makefile
 	Vars     *VarSet // target-specific variables, nil if none
 }
 

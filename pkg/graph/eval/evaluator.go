@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -67,9 +68,9 @@ type Evaluator struct {
 	Posix           bool // .POSIX seen
 	// InRecipe is set while a recipe is expanded: $(eval) may not add
 	// prerequisites then.
-	InRecipe bool
-	Stdout, Stderr  io.Writer
-	Env             []string // the environment make started with
+	InRecipe       bool
+	Stdout, Stderr io.Writer
+	Env            []string // the environment make started with
 
 	scope    *Scope
 	pos      syntax.Pos  // the line being read ("reading_file")
@@ -78,6 +79,7 @@ type Evaluator struct {
 	callArgs int
 	read     *readState
 	rule     *pendingRule
+	dirs     dirCache
 }
 
 //go:embed builtin.mk
@@ -118,6 +120,11 @@ func New(cfg Config) *Evaluator {
 	}
 	e.IncludeDirs = append(append([]string(nil), cfg.IncludeDirs...), DefaultIncludeDirs...)
 	e.scope = &Scope{Vars: e.Global}
+	e.dirs = dirCache{}
+	if cfg.Dir != "" {
+		// GNU make reads the working directory at start-up.
+		e.dirs.read(filepath.Clean(cfg.Dir))
+	}
 	e.defineDefaults(cfg)
 	e.importEnv(cfg)
 	e.defineCommandVars(cfg)

@@ -7,12 +7,35 @@ import (
 	"strings"
 )
 
+// dirCache holds directory listings the way GNU make's does: a directory
+// is read the first time a wildcard looks into it (the working directory
+// at start-up) and never again, so a wildcard pattern does not see files
+// that recipes create later in the run. Names without wildcards are always
+// looked up afresh, as in GNU make.
+type dirCache map[string][]string
+
+func (c dirCache) read(path string) []string {
+	if names, ok := c[path]; ok {
+		return names
+	}
+	entries, err := os.ReadDir(path)
+	var names []string
+	if err == nil {
+		names = make([]string, len(entries))
+		for i, ent := range entries {
+			names[i] = ent.Name()
+		}
+	}
+	c[path] = names
+	return names
+}
+
 // glob expands a wildcard pattern as the C library's glob() does for GNU
 // make: a '*', '?' or '[' never matches a leading '.' of a name, a
 // trailing '/' keeps only directories (and stays in the result), and the
 // result is sorted. Names are relative to dir unless the pattern is
 // absolute.
-func glob(dir, pat string) []string {
+func (c dirCache) glob(dir, pat string) []string {
 	trailing := strings.HasSuffix(pat, "/") && len(pat) > 1
 	p := strings.TrimRight(pat, "/")
 	if p == "" {
@@ -32,7 +55,7 @@ func glob(dir, pat string) []string {
 		last := i == len(parts)-1
 		var next []string
 		for _, m := range matches {
-			next = append(next, globPart(dir, m, part, last && !trailing)...)
+			next = append(next, c.globPart(dir, m, part, last && !trailing)...)
 		}
 		matches = next
 		if len(matches) == 0 {
@@ -63,7 +86,7 @@ func join(dir, rel string) string {
 // globPart extends one match by one pattern component. Components without
 // wildcards are taken as they are (checking existence only at the end, as
 // glob does); others are matched against the directory's entries.
-func globPart(dir, prefix, part string, last bool) []string {
+func (c dirCache) globPart(dir, prefix, part string, last bool) []string {
 	joinName := func(name string) string {
 		switch prefix {
 		case "":
@@ -91,13 +114,8 @@ func globPart(dir, prefix, part string, last bool) []string {
 	if base == "" {
 		base = "."
 	}
-	entries, err := os.ReadDir(join(dir, base))
-	if err != nil {
-		return nil
-	}
 	var out []string
-	for _, ent := range entries {
-		n := ent.Name()
+	for _, n := range c.read(filepath.Clean(join(dir, base))) {
 		if strings.HasPrefix(n, ".") && !strings.HasPrefix(part, ".") {
 			continue
 		}

@@ -3,9 +3,9 @@ package eval
 import (
 	"errors"
 	"os"
-	"syscall"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/dmake/dmake/pkg/graph/syntax"
 )

@@ -119,7 +119,7 @@ func (e *Evaluator) ruleStatement(raw string, pos syntax.Pos) {
 	if colon >= 0 {
 		targetsText = e.Expand(text[:colon])
 		rest = text[colon+1:]
-		if k := strings.IndexByte(targetsText, ':'); k >= 0 {
+		if k := findColon(targetsText); k >= 0 {
 			// A variable expanded to text with a colon in it.
 			rest = targetsText[k+1:] + ":" + rest
 			targetsText = targetsText[:k]
@@ -286,7 +286,7 @@ func (e *Evaluator) Glob(pat string) []string {
 		}
 		return nil
 	}
-	return glob(e.Dir, pat)
+	return e.dirs.glob(e.Dir, pat)
 }
 
 // dedupTargets drops repeated targets of one rule, with GNU make's note.

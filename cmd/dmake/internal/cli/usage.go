@@ -93,13 +93,25 @@ const clusterOptions = `  --cluster=ADDR[,ADDR...]    Run the build on the dmake
 // UsageText returns the -h/--help text: GNU make 4.3's, with the program
 // name substituted, dmake's cluster switches added after make's, and bug
 // reports sent to BugReportURL.
+//
+// Invoked under the name "make" (dmake installed or aliased as a drop-in
+// for make), the text is GNU make 4.3's byte for byte, bug address
+// included, because scripts and tests compare it; under any other name it
+// is dmake's own.
 func (o *Options) UsageText() string {
 	var b strings.Builder
 	b.WriteString("Usage: " + o.prog() + " [options] [target] ...\n")
 	b.WriteString(gnuOptions)
-	b.WriteString(clusterOptions)
+	asMake := o.Program == "make"
+	if !asMake {
+		b.WriteString(clusterOptions)
+	}
 	b.WriteString("\nThis program built for " + BuiltFor + "\n")
-	b.WriteString("Report bugs to <" + BugReportURL + ">\n")
+	if asMake {
+		b.WriteString("Report bugs to <bug-make@gnu.org>\n")
+	} else {
+		b.WriteString("Report bugs to <" + BugReportURL + ">\n")
+	}
 	return b.String()
 }
 
