@@ -43,18 +43,32 @@ type node struct {
 	c   *coord.Coordinator
 }
 
+func defaultTestConfig(id, dir, rpc, raftAddr string, expect int) coord.Config {
+	return coord.Config{
+		NodeID: id, DataDir: filepath.Join(dir, "data"), RPCAddr: rpc, RaftAddr: raftAddr, BootstrapExpect: expect,
+		HeartbeatInterval: 300 * time.Millisecond, WorkerTTL: 2 * time.Second, WorkerGrace: time.Second,
+		FailoverGrace: 3 * time.Second, RaftHeartbeat: 500 * time.Millisecond, LossBackoff: []time.Duration{0},
+		Logger: quietLogger(),
+	}
+}
+
+var startCoord = coord.Start
+
+func freeAddrB(b *testing.B) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
 func startNodes(t *testing.T, n int, tune ...func(*coord.Config)) []*node {
 	t.Helper()
 	var rpcs []string
 	nodes := make([]*node, n)
 	for i := range nodes {
-		nodes[i] = &node{cfg: coord.Config{
-			NodeID: fmt.Sprintf("c%d", i+1), DataDir: filepath.Join(t.TempDir(), "data"),
-			RPCAddr: freeAddr(t), RaftAddr: freeAddr(t), BootstrapExpect: n,
-			HeartbeatInterval: 300 * time.Millisecond, WorkerTTL: 2 * time.Second, WorkerGrace: time.Second,
-			FailoverGrace: 3 * time.Second, RaftHeartbeat: 500 * time.Millisecond, LossBackoff: []time.Duration{0},
-			Logger: quietLogger(),
-		}}
+		nodes[i] = &node{cfg: defaultTestConfig(fmt.Sprintf("c%d", i+1), t.TempDir(), freeAddr(t), freeAddr(t), n)}
 		for _, f := range tune {
 			f(&nodes[i].cfg)
 		}
