@@ -13,6 +13,7 @@ import (
 
 	"github.com/dmake/dmake/cmd/dmake/internal/cli"
 	xexec "github.com/dmake/dmake/pkg/exec"
+	"github.com/dmake/dmake/pkg/exec/jobserver"
 	"github.com/dmake/dmake/pkg/exec/builder"
 	"github.com/dmake/dmake/pkg/graph/eval"
 	"github.com/dmake/dmake/pkg/graph/plan"
@@ -33,11 +34,60 @@ type maker struct {
 	failureNotes    map[string]string
 	quietFailures   map[string]bool
 	onlyQuietFailed bool
+
+	js *jobserver.Jobserver // the jobserver this make serves or joined; nil for none
+}
+
+// setupJobserver joins the jobserver of a parent make, or creates one for
+// -jN, as GNU make 4.3 decides at start-up. MAKEFLAGS then names it, so
+// sub-makes, GNU make's or dmake's, share the same slots.
+func (m *maker) setupJobserver() int {
+	js, jobs, warnings, err := jobserver.Setup(jobserver.Config{
+		Program:           m.prog,
+		Makeflags:         os.Getenv("MAKEFLAGS"),
+		Jobs:              m.opts.Jobs,
+		JobsOnCommandLine: jobsOnCommandLine(os.Args[1:]),
+	})
+	fmt.Fprint(os.Stderr, warnings)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: *** %v.  Stop.\n", m.prog, err)
+		return 2
+	}
+	m.opts.Jobs = jobs
+	m.js = js
+	m.opts.JobserverAuth = ""
+	if js != nil {
+		m.opts.JobserverAuth = strings.TrimPrefix(js.AuthFlag(), "--jobserver-auth=")
+	}
+	return 0
+}
+
+// jobsOnCommandLine reports whether -j was given on this make's own
+// command line (not inherited through MAKEFLAGS).
+func jobsOnCommandLine(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if strings.HasPrefix(a, "--jobs") || strings.HasPrefix(a, "--jo") && strings.HasPrefix("--jobs", strings.SplitN(a, "=", 2)[0]) {
+			return true
+		}
+		if len(a) > 1 && a[0] == '-' && a[1] != '-' && strings.ContainsRune(a, 'j') {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *maker) main() int {
 	if err := m.chdir(); err != nil {
 		return 2
+	}
+	if code := m.setupJobserver(); code != 0 {
+		return code
+	}
+	if m.js != nil {
+		defer m.js.Close()
 	}
 	if m.opts.ShouldPrintDirectory() {
 		fmt.Printf("%s: Entering directory '%s'\n", m.prog, m.dir)
@@ -255,6 +305,10 @@ func (m *maker) build(g *plan.Graph, makefiles bool) int {
 		NoGoalNotes:  makefiles,
 		FailureNotes: m.failureNotes,
 		QuietFail:    m.quietFailures,
+	}
+	if m.js != nil {
+		bo.Jobserver = m.js
+		bo.ExtraFiles = m.js.Files()
 	}
 	b, err := builder.New(g, m.ev, bo)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	xexec "github.com/dmake/dmake/pkg/exec"
+	"github.com/dmake/dmake/pkg/exec/jobserver"
 	"github.com/dmake/dmake/pkg/graph/buildstate"
 	"github.com/dmake/dmake/pkg/graph/eval"
 	"github.com/dmake/dmake/pkg/graph/plan"
@@ -54,6 +55,10 @@ type Options struct {
 	Env []string
 	// ExtraFiles go to recursive lines (the jobserver's pipe).
 	ExtraFiles []*os.File
+	// Jobserver, when set, hands out the job slots instead of Jobs: a slot
+	// is taken only when a ready step is about to run, never while waiting
+	// for prerequisites, so mixed trees of makes cannot deadlock.
+	Jobserver *jobserver.Jobserver
 	// OldFiles (-o) are never remade; NewFiles (-W) count as infinitely new.
 	OldFiles, NewFiles map[string]bool
 	// NoGoalNotes turns off "Nothing to be done" and "is up to date", for
@@ -94,6 +99,22 @@ type Builder struct {
 	failedAny bool
 	// loudFailures counts failed recipes other than QuietFail ones.
 	loudFailures int
+
+	// With a jobserver: the one expanded job waiting for a slot, and the
+	// slots that arrive for it.
+	waiting  *pendingJob
+	tokens   chan tokenResult
+	acquired bool // an Acquire is in flight
+}
+
+type pendingJob struct {
+	d   jobDone
+	job *xexec.Job
+}
+
+type tokenResult struct {
+	t   jobserver.Token
+	err error
 }
 
 type jobDone struct {
@@ -140,6 +161,7 @@ func New(g *plan.Graph, ev *eval.Evaluator, opt Options) (*Builder, error) {
 		mtimes: make([]time.Time, n),
 		exists: make([]bool, n),
 		env:    newEnvCache(ev, opt.Env, g.ExportAll),
+		tokens: make(chan tokenResult, 1),
 	}, nil
 }
 
@@ -159,6 +181,12 @@ func (b *Builder) limit() int {
 	if b.g.NotParallel {
 		return 1
 	}
+	if b.opt.Jobserver != nil {
+		if b.waiting != nil {
+			return b.running
+		}
+		return int(^uint(0) >> 1)
+	}
 	if b.opt.Jobs <= 0 {
 		return int(^uint(0) >> 1)
 	}
@@ -177,10 +205,17 @@ func (b *Builder) Run(ctx context.Context) Result {
 			b.start(id)
 		}
 		b.reportGoals()
-		if b.running == 0 {
+		b.wantToken()
+		if b.running == 0 && b.waiting == nil {
 			break
 		}
-		b.finish(<-b.done)
+		select {
+		case d := <-b.done:
+			b.finish(d)
+		case tr := <-b.tokens:
+			b.acquired = false
+			b.gotToken(tr)
+		}
 	}
 	b.reportGoals()
 	res := Result{Interrupted: ctx.Err() != nil}
@@ -319,4 +354,32 @@ func dedupStrings(s []string) []string {
 		}
 	}
 	return out
+}
+
+// wantToken asks the jobserver for a slot when a job is waiting for one.
+func (b *Builder) wantToken() {
+	if b.waiting == nil || b.acquired {
+		return
+	}
+	b.acquired = true
+	js, ctx := b.opt.Jobserver, b.ctx
+	go func() {
+		t, err := js.Acquire(ctx)
+		b.tokens <- tokenResult{t, err}
+	}()
+}
+
+// gotToken starts the waiting job with the slot, or drops it when the
+// build was interrupted meanwhile.
+func (b *Builder) gotToken(tr tokenResult) {
+	p := b.waiting
+	b.waiting = nil
+	if tr.err != nil || p == nil {
+		if p != nil {
+			b.st.Fail(p.d.id, p.d.attempt)
+			b.st.Stop()
+		}
+		return
+	}
+	b.run(p.d, p.job, func() { b.opt.Jobserver.Release(tr.t) })
 }

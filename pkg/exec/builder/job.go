@@ -286,10 +286,23 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 			}
 		}
 	}
+	d := jobDone{id: id, attempt: attempt, before: mtime, existed: exists, out: buf, ranAny: ranAny}
+	if b.opt.Jobserver != nil {
+		b.waiting = &pendingJob{d: d, job: job}
+		return
+	}
+	b.run(d, job, nil)
+}
+
+// run starts a job; release, if set, gives its job slot back when it ends.
+func (b *Builder) run(d jobDone, job *xexec.Job, release func()) {
 	b.running++
 	go func() {
-		res := xexec.Run(b.ctx, job)
-		b.done <- jobDone{id: id, attempt: attempt, res: res, before: mtime, existed: exists, out: buf, ranAny: ranAny}
+		d.res = xexec.Run(b.ctx, job)
+		if release != nil {
+			release()
+		}
+		b.done <- d
 	}()
 }
 
