@@ -13,8 +13,8 @@ import (
 
 	"github.com/dmake/dmake/cmd/dmake/internal/cli"
 	xexec "github.com/dmake/dmake/pkg/exec"
-	"github.com/dmake/dmake/pkg/exec/jobserver"
 	"github.com/dmake/dmake/pkg/exec/builder"
+	"github.com/dmake/dmake/pkg/exec/jobserver"
 	"github.com/dmake/dmake/pkg/graph/eval"
 	"github.com/dmake/dmake/pkg/graph/plan"
 	"github.com/dmake/dmake/pkg/graph/syntax"
