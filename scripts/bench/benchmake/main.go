@@ -180,8 +180,8 @@ func (b *bench) timed(ctx context.Context, r *row, s side, tag, dir string, args
 		return err
 	}
 	if b.verbose {
-		fmt.Fprintf(os.Stderr, "  %-6s %-6s wall %8.3fs rss %6d KiB tree %6d KiB exit %d\n",
-			tag, [2]string{"gnu", "dmake"}[s], smp.wall.Seconds(), smp.rssKB, smp.treeKB, smp.exit)
+		fmt.Fprintf(os.Stderr, "  %-9s %-5s wall %8.3fs cpu %8.3fs rss %6d KiB tree %6d KiB exit %d\n",
+			tag, [2]string{"gnu", "dmake"}[s], smp.wall.Seconds(), smp.cpu.Seconds(), smp.rssKB, smp.treeKB, smp.exit)
 	}
 	if smp.exit != 0 && s == gnu {
 		return fmt.Errorf("%s: GNU make exited %d (see %s)", tag, smp.exit, logPath)

@@ -20,8 +20,9 @@ import (
 // sample is one measured run of a make.
 type sample struct {
 	wall   time.Duration
-	rssKB  int64 // peak resident set of the make processes (polled VmHWM)
-	treeKB int64 // ru_maxrss from wait4: the largest process in the tree
+	cpu    time.Duration // user+system time of the whole process tree (wait4)
+	rssKB  int64         // peak resident set of the make processes (polled VmHWM)
+	treeKB int64         // ru_maxrss from wait4: the largest process in the tree
 	exit   int
 }
 
@@ -50,6 +51,7 @@ func measure(ctx context.Context, dir string, log io.Writer, env []string, makeN
 	s := sample{wall: wall, rssKB: p.max()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		s.treeKB = ru.Maxrss
+		s.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	var ee *exec.ExitError
 	switch {
