@@ -39,6 +39,7 @@ type config struct {
 	work       string // scratch directory
 	top        string // repository top (for scripts/realworld/fetch.sh)
 	verbose    bool
+	genOnly    bool // write the generated inputs and stop
 }
 
 func main() {
@@ -54,6 +55,7 @@ func main() {
 	flag.StringVar(&c.work, "work", filepath.Join(os.TempDir(), "dmake-bench"), "scratch directory")
 	flag.StringVar(&c.top, "top", ".", "repository top")
 	flag.BoolVar(&c.verbose, "v", false, "print every sample to stderr")
+	flag.BoolVar(&c.genOnly, "gen", false, "only write the generated inputs into -work (parse/ and dag/), for profiling by hand")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -76,6 +78,9 @@ func run(ctx context.Context, c config) error {
 		if *p, err = filepath.Abs(*p); err != nil {
 			return err
 		}
+	}
+	if c.genOnly {
+		return generate(c)
 	}
 	for _, m := range []string{c.dmake, c.ref} {
 		if _, err := os.Stat(m); err != nil {
@@ -104,6 +109,21 @@ func run(ctx context.Context, c config) error {
 		}
 	}
 	b.print(os.Stdout)
+	return nil
+}
+
+// generate writes the benchmark inputs without running anything.
+func generate(c config) error {
+	pr, err := benchgen.ParseBench(filepath.Join(c.work, "parse"), benchgen.ParseOptions{Lines: c.lines})
+	if err != nil {
+		return err
+	}
+	dr, err := benchgen.DAG(filepath.Join(c.work, "dag"), benchgen.DAGOptions{Targets: c.targets})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s/parse: %d lines in %d files; run: make -n %s\n", c.work, pr.Lines, len(pr.Files), benchgen.ParseGoal)
+	fmt.Printf("%s/dag: %d targets; run: make -j2 (clean with: rm -rf out)\n", c.work, dr.Targets)
 	return nil
 }
 
