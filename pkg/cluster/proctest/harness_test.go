@@ -51,7 +51,7 @@ func monotonic() int64 {
 	return ts.Nano()
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -69,7 +69,7 @@ type proc struct {
 	log  string
 }
 
-func (p *proc) start(t *testing.T) {
+func (p *proc) start(t testing.TB) {
 	t.Helper()
 	f, err := os.OpenFile(p.log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
@@ -85,7 +85,7 @@ func (p *proc) start(t *testing.T) {
 	go func() { _ = cmd.Wait() }()
 }
 
-func (p *proc) signal(t *testing.T, s syscall.Signal) {
+func (p *proc) signal(t testing.TB, s syscall.Signal) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(s); err != nil {
 		t.Fatalf("signal %s %v: %v", p.name, s, err)
@@ -97,7 +97,7 @@ var timing = []string{"--heartbeat-interval", "300ms", "--worker-ttl", "2s", "--
 	"--failover-grace", "4s", "--raft-heartbeat", "500ms", "--loss-backoff", "0s"}
 
 type testCluster struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	coords  []*proc
 	workers []*proc
@@ -107,7 +107,7 @@ type testCluster struct {
 
 // newCluster starts n coordinators (bootstrap-expect n) and m workers with
 // the given slots each, and waits until a leader sees every worker.
-func newCluster(t *testing.T, n, m, slots int, extra ...string) *testCluster {
+func newCluster(t testing.TB, n, m, slots int, extra ...string) *testCluster {
 	tc := &testCluster{t: t, dir: t.TempDir()}
 	for range n {
 		tc.rpcs = append(tc.rpcs, freeAddr(t))
@@ -245,7 +245,7 @@ type interval struct {
 	start, end    int64 // end 0: never ended
 }
 
-func readAttemptLog(t *testing.T, path string) []*interval {
+func readAttemptLog(t testing.TB, path string) []*interval {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -282,7 +282,7 @@ func readAttemptLog(t *testing.T, path string) []*interval {
 // that never logged its end was killed; it ended by killedAt[worker] at the
 // latest (the worker's death, or when it fenced itself), and is an error on
 // any other worker.
-func checkNoOverlap(t *testing.T, ivs []*interval, killedAt map[string]int64) {
+func checkNoOverlap(t testing.TB, ivs []*interval, killedAt map[string]int64) {
 	t.Helper()
 	per := map[int][]*interval{}
 	for _, iv := range ivs {
@@ -311,7 +311,7 @@ func checkNoOverlap(t *testing.T, ivs []*interval, killedAt map[string]int64) {
 // checkBuild checks what every test wants of a finished build: success,
 // every step finished exactly once by its last attempt, event numbers
 // without gap or repeat, and out/STEP written by the accepted attempt.
-func checkBuild(t *testing.T, r *record, dir string, n int) {
+func checkBuild(t testing.TB, r *record, dir string, n int) {
 	t.Helper()
 	if r.status != "succeeded" {
 		t.Fatalf("build %s", r.status)

@@ -13,7 +13,7 @@ import (
 
 // followBuild records a build's events in the background. onEvent, if not
 // nil, sees each event first.
-func followBuild(t *testing.T, tc *testCluster, id string, onEvent func(*pb.Event)) (wait func() *record) {
+func followBuild(t testing.TB, tc *testCluster, id string, onEvent func(*pb.Event)) (wait func() *record) {
 	rec := newRecord()
 	done := make(chan error, 1)
 	go func() {
