@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	xexec "github.com/dmake/dmake/pkg/exec"
@@ -81,9 +80,7 @@ type Result struct {
 
 // Builder runs one planned build.
 type Builder struct {
-	g    *plan.Graph
-	ev   *eval.Evaluator
-	opt  Options
+	*Stepper
 	st   *buildstate.State
 	ctx  context.Context
 	done chan jobDone
@@ -94,7 +91,6 @@ type Builder struct {
 	exists    []bool
 	fatal     error
 	questionN bool // -q found something to remake
-	env       *envCache
 	goalIdx   int
 	failedAny bool
 	// loudFailures counts failed recipes other than QuietFail ones.
@@ -144,6 +140,19 @@ func New(g *plan.Graph, ev *eval.Evaluator, opt Options) (*Builder, error) {
 	if err != nil {
 		return nil, err
 	}
+	n := len(g.Steps)
+	return &Builder{
+		Stepper: NewStepper(g, ev, opt),
+		st:      st,
+		done:    make(chan jobDone),
+		ran:     make([]bool, n),
+		mtimes:  make([]time.Time, n),
+		exists:  make([]bool, n),
+		tokens:  make(chan tokenResult, 1),
+	}, nil
+}
+
+func withDefaults(opt Options) Options {
 	if opt.Stdout == nil {
 		opt.Stdout = os.Stdout
 	}
@@ -153,17 +162,12 @@ func New(g *plan.Graph, ev *eval.Evaluator, opt Options) (*Builder, error) {
 	if opt.Program == "" {
 		opt.Program = "make"
 	}
-	n := len(g.Steps)
-	return &Builder{
-		g: g, ev: ev, opt: opt, st: st,
-		done:   make(chan jobDone),
-		ran:    make([]bool, n),
-		mtimes: make([]time.Time, n),
-		exists: make([]bool, n),
-		env:    newEnvCache(ev, opt.Env, g.ExportAll),
-		tokens: make(chan tokenResult, 1),
-	}, nil
+	return opt
 }
+
+// depState is the builder's view of a finished prerequisite: what it saw
+// when the step ended (or "infinitely new" after -n).
+func (b *Builder) depState(id int) (time.Time, bool) { return b.mtimes[id], b.exists[id] }
 
 func dedup(ids []buildstate.StepID) []buildstate.StepID {
 	seen := make(map[buildstate.StepID]bool, len(ids))
@@ -245,23 +249,6 @@ func (b *Builder) printFatal(err error) {
 	fmt.Fprintf(b.opt.Stderr, "%s: *** %v.  Stop.\n", b.opt.Program, err)
 }
 
-// stat returns a file's modification time, following GNU make: a phony
-// target or a missing file has none.
-func (b *Builder) stat(s *plan.Step) (time.Time, bool) {
-	if s.Phony {
-		return time.Time{}, false
-	}
-	p := s.Path
-	if b.opt.Dir != "" && !filepath.IsAbs(p) {
-		p = filepath.Join(b.opt.Dir, p)
-	}
-	st, err := os.Stat(p)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return st.ModTime(), true
-}
-
 // start considers a ready step: it finishes at once when nothing needs
 // running, or launches its recipe.
 func (b *Builder) start(id buildstate.StepID) {
@@ -273,9 +260,10 @@ func (b *Builder) start(id buildstate.StepID) {
 	for _, n := range s.Notes {
 		fmt.Fprintf(b.opt.Stderr, "%s: %s\n", b.opt.Program, n)
 	}
-	mtime, exists := b.stat(s)
+	dec := b.Decide(s, b.depState)
+	mtime, exists, newer, must := dec.Mtime, dec.Exists, dec.Newer, dec.Must
 	if s.Recipe == nil {
-		if !exists && !s.IsTarget && !s.Phony {
+		if dec.NoRule {
 			b.noRule(id, attempt, s)
 			return
 		}
@@ -283,7 +271,6 @@ func (b *Builder) start(id buildstate.StepID) {
 		b.st.Succeed(id, attempt, !exists)
 		return
 	}
-	newer, must := b.outOfDate(s, mtime, exists)
 	if !must {
 		b.settle(id, mtime, exists)
 		b.st.Succeed(id, attempt, false)
@@ -302,10 +289,7 @@ func (b *Builder) settle(id buildstate.StepID, mtime time.Time, exists bool) {
 }
 
 func (b *Builder) noRule(id buildstate.StepID, attempt uint32, s *plan.Step) {
-	msg := fmt.Sprintf("No rule to make target '%s'", s.Name)
-	if s.Parent >= 0 {
-		msg += fmt.Sprintf(", needed by '%s'", b.g.Steps[s.Parent].Name)
-	}
+	msg := b.NoRuleMessage(s)
 	if b.opt.KeepGoing {
 		fmt.Fprintf(b.opt.Stderr, "%s: *** %s.\n", b.opt.Program, msg)
 	} else {
@@ -321,27 +305,6 @@ func (b *Builder) waitNote() {
 	if b.running > 0 {
 		fmt.Fprintf(b.opt.Stderr, "%s: *** Waiting for unfinished jobs....\n", b.opt.Program)
 	}
-}
-
-// outOfDate decides whether a step's recipe must run, and which
-// prerequisites are newer than its target ($?).
-func (b *Builder) outOfDate(s *plan.Step, mtime time.Time, exists bool) (newer []string, must bool) {
-	if b.opt.OldFiles[s.Name] && exists {
-		return nil, false
-	}
-	must = !exists || s.Phony || b.opt.AlwaysMake || b.opt.NewFiles[s.Name]
-	if s.Double && len(s.Deps) == 0 {
-		must = true
-	}
-	for _, d := range s.Deps {
-		ds := b.g.Steps[d]
-		dm, de := b.mtimes[d], b.exists[d]
-		if !de || ds.Phony || dm.After(mtime) || b.opt.AlwaysMake || b.opt.NewFiles[ds.Name] || !exists {
-			newer = append(newer, ds.Path)
-			must = true
-		}
-	}
-	return dedupStrings(newer), must
 }
 
 func dedupStrings(s []string) []string {

@@ -3,119 +3,17 @@ package builder
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	xexec "github.com/dmake/dmake/pkg/exec"
 	"github.com/dmake/dmake/pkg/graph/buildstate"
-	"github.com/dmake/dmake/pkg/graph/eval"
 	"github.com/dmake/dmake/pkg/graph/plan"
-	"github.com/dmake/dmake/pkg/graph/syntax"
 )
 
 // farFuture stands for the time of a target remade under -n: newer than
 // anything, so what depends on it is shown as remade too.
 var farFuture = time.Unix(1<<40, 0)
-
-// automatics returns the automatic variables of a step.
-func (b *Builder) automatics(s *plan.Step, newer []string) *eval.VarSet {
-	set := eval.NewVarSet()
-	def := func(n, v string) { set.Define(n, v, eval.Simple, eval.OriginAutomatic, syntax.Pos{}) }
-	var all, plus, order []string
-	for _, d := range s.Deps {
-		plus = append(plus, b.g.Steps[d].Path)
-	}
-	all = dedupStrings(append([]string(nil), plus...))
-	for _, d := range s.Order {
-		order = append(order, b.g.Steps[d].Path)
-	}
-	def("@", s.Path)
-	if len(plus) > 0 {
-		def("<", plus[0])
-	} else {
-		def("<", "")
-	}
-	def("^", strings.Join(all, " "))
-	def("+", strings.Join(plus, " "))
-	def("|", strings.Join(dedupStrings(order), " "))
-	def("?", strings.Join(newer, " "))
-	def("*", b.stem(s))
-	def("%", "")
-	return set
-}
-
-// stem is $*: the pattern stem, or for an explicit rule the target name
-// less a known suffix.
-func (b *Builder) stem(s *plan.Step) string {
-	if s.Stem != "" {
-		return s.Stem
-	}
-	if sf := b.ev.DB.Lookup(".SUFFIXES"); sf != nil {
-		for _, d := range sf.Deps {
-			if strings.HasSuffix(s.Name, d.Name) && len(s.Name) > len(d.Name) {
-				return strings.TrimSuffix(s.Name, d.Name)
-			}
-		}
-	}
-	return ""
-}
-
-// expandRecipe expands a step's recipe into runnable lines, as GNU make's
-// new_job and start_job_command: references spanning backslash-newlines
-// are joined first, each logical line may expand to several (a define),
-// and each gets its own @-+ prefixes on top of the line's.
-func (b *Builder) expandRecipe(s *plan.Step, newer []string) ([]xexec.Line, error) {
-	scope := eval.NewScope(b.automatics(s, newer), s.Scope, false)
-	var lines []xexec.Line
-	prefix := s.Recipe.Prefix
-	if prefix == 0 {
-		prefix = '\t'
-	}
-	b.ev.InRecipe = true
-	defer func() { b.ev.InRecipe = false }()
-	for i, rl := range s.Recipe.Lines {
-		raw := joinRefContinuations(rl.Text)
-		text, err := b.ev.ExpandIn(scope, rl.Pos, raw)
-		if err != nil {
-			return nil, err
-		}
-		recursive := strings.Contains(rl.Text, "$(MAKE)") || strings.Contains(rl.Text, "${MAKE}")
-		pos := rl.Pos.String()
-		if b.g.OneShell {
-			lines = append(lines, b.oneShellLine(s, text, i == 0, recursive, pos))
-			continue
-		}
-		_, lsilent, lignore, lalways := xexec.SplitPrefix(rl.Text)
-		for _, part := range splitCommands(text) {
-			part = stripPrefixAfterNewline(part, prefix)
-			t, silent, ignore, always := xexec.SplitPrefix(part)
-			if strings.TrimSpace(t) == "" {
-				continue
-			}
-			lines = append(lines, xexec.Line{
-				Text:        t,
-				Silent:      silent || lsilent || s.Silent || b.g.SilentAll || b.opt.Silent,
-				IgnoreError: ignore || lignore || s.Ignore || b.g.IgnoreAll || b.opt.IgnoreErrors,
-				Always:      always || lalways || recursive,
-				Pos:         pos,
-			})
-		}
-	}
-	return lines, nil
-}
-
-func (b *Builder) oneShellLine(s *plan.Step, text string, first, recursive bool, pos string) xexec.Line {
-	l := xexec.Line{Text: text, Always: recursive, Pos: pos}
-	if first {
-		t, silent, ignore, always := xexec.SplitPrefix(text)
-		l.Text = t
-		l.Silent = silent || s.Silent || b.g.SilentAll || b.opt.Silent
-		l.IgnoreError = ignore || s.Ignore || b.g.IgnoreAll || b.opt.IgnoreErrors
-		l.Always = always || recursive
-	}
-	return l
-}
 
 // splitCommands splits an expanded recipe line at newlines that are not
 // escaped by a backslash.
@@ -223,14 +121,13 @@ func joinRefContinuations(s string) string {
 // launch runs a step's recipe in a goroutine (or touches the target for
 // -t). onlyAlways runs just the recursive lines (-q).
 func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, newer []string, mtime time.Time, exists, onlyAlways bool) {
-	lines, err := b.expandRecipe(s, newer)
-	if err != nil {
-		b.fatal = err
-		b.st.Fail(id, attempt)
-		b.st.Stop()
-		return
-	}
 	if b.opt.Touch && !onlyAlways {
+		if _, err := b.expandRecipe(s, newer); err != nil {
+			b.fatal = err
+			b.st.Fail(id, attempt)
+			b.st.Stop()
+			return
+		}
 		b.touch(s)
 		m, e := b.stat(s)
 		b.settle(id, m, e)
@@ -245,7 +142,14 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 	case onlyAlways || b.opt.Question:
 		mode = xexec.OnlyAlways
 	}
-	if len(lines) == 0 {
+	job, err := b.Job(s, newer, mode)
+	if err != nil {
+		b.fatal = err
+		b.st.Fail(id, attempt)
+		b.st.Stop()
+		return
+	}
+	if job == nil {
 		b.settle(id, mtime, exists)
 		if mode == xexec.DryRun {
 			b.settle(id, farFuture, true)
@@ -253,23 +157,8 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 		b.st.Succeed(id, attempt, !exists)
 		return
 	}
-	job := &xexec.Job{
-		Target:       s.Name,
-		Dir:          b.opt.Dir,
-		Env:          b.env.forStep(s),
-		Shell:        b.shell(s),
-		ShellFlags:   b.shellFlags(s),
-		Lines:        lines,
-		OneShell:     b.g.OneShell,
-		Mode:         mode,
-		Stdin:        os.Stdin,
-		Stdout:       b.opt.Stdout,
-		Stderr:       b.opt.Stderr,
-		ExtraFiles:   b.opt.ExtraFiles,
-		Program:      b.opt.Program,
-		FailureNote:  b.opt.FailureNotes[s.Name],
-		QuietFailure: b.opt.QuietFail[s.Name],
-	}
+	job.FailureNote = b.opt.FailureNotes[s.Name]
+	job.QuietFailure = b.opt.QuietFail[s.Name]
 	var buf *os.File
 	if b.opt.OutputSync != SyncNone && mode == xexec.Normal {
 		if f, err := os.CreateTemp("", "dmake-out-"); err == nil {
@@ -280,7 +169,7 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 	}
 	ranAny := mode != xexec.OnlyAlways
 	if !ranAny {
-		for _, l := range lines {
+		for _, l := range job.Lines {
 			if l.Always {
 				ranAny = true
 			}
@@ -306,29 +195,6 @@ func (b *Builder) run(d jobDone, job *xexec.Job, release func()) {
 	}()
 }
 
-func (b *Builder) shell(s *plan.Step) string {
-	v, ok, _ := b.ev.ValueIn(s.Scope, "SHELL")
-	if !ok || strings.TrimSpace(v) == "" {
-		return "/bin/sh"
-	}
-	return strings.TrimSpace(v)
-}
-
-func (b *Builder) shellFlags(s *plan.Step) []string {
-	v, ok, _ := b.ev.ValueIn(s.Scope, ".SHELLFLAGS")
-	if !ok {
-		if b.g.Posix {
-			return []string{"-ec"}
-		}
-		return []string{"-c"}
-	}
-	f := eval.Fields(v)
-	if f == nil {
-		f = []string{}
-	}
-	return f
-}
-
 func (b *Builder) touch(s *plan.Step) {
 	if !b.opt.Silent && !s.Silent && !b.g.SilentAll {
 		fmt.Fprintf(b.opt.Stdout, "touch %s\n", s.Path)
@@ -340,13 +206,6 @@ func (b *Builder) touch(s *plan.Step) {
 			f.Close()
 		}
 	}
-}
-
-func (b *Builder) path(p string) string {
-	if b.opt.Dir != "" && !filepath.IsAbs(p) {
-		return filepath.Join(b.opt.Dir, p)
-	}
-	return p
 }
 
 // finish applies a finished job's result to the build state.

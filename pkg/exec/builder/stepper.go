@@ -1,0 +1,262 @@
+package builder
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	xexec "github.com/dmake/dmake/pkg/exec"
+	"github.com/dmake/dmake/pkg/graph/eval"
+	"github.com/dmake/dmake/pkg/graph/plan"
+	"github.com/dmake/dmake/pkg/graph/syntax"
+)
+
+// Stepper is what running one ready step means, the same wherever the step
+// runs: deciding from modification times whether the recipe must run, and
+// expanding the recipe into a job for pkg/exec. The local Builder uses it
+// for every step; a cluster worker uses it for the steps it is given, with
+// a graph and evaluator rebuilt from what the client sent.
+type Stepper struct {
+	g   *plan.Graph
+	ev  *eval.Evaluator
+	opt Options
+	env *envCache
+}
+
+// NewStepper returns a Stepper for a planned graph.
+func NewStepper(g *plan.Graph, ev *eval.Evaluator, opt Options) *Stepper {
+	opt = withDefaults(opt)
+	return &Stepper{g: g, ev: ev, opt: opt, env: newEnvCache(ev, opt.Env, g.ExportAll)}
+}
+
+// DepState reports a prerequisite step's file once the step is final: its
+// modification time and whether it exists.
+type DepState func(id int) (time.Time, bool)
+
+// StatDeps is a DepState that looks at the file system, for a worker that
+// did not see the prerequisites being made.
+func (x *Stepper) StatDeps(id int) (time.Time, bool) { return x.stat(x.g.Steps[id]) }
+
+// Decision is what a ready step needs.
+type Decision struct {
+	Must   bool     // the recipe must run
+	Newer  []string // prerequisites newer than the target ($?)
+	NoRule bool     // a missing file that no rule makes: an error
+	Mtime  time.Time
+	Exists bool
+}
+
+// Decide looks at a ready step's target and prerequisites.
+func (x *Stepper) Decide(s *plan.Step, dep DepState) Decision {
+	mtime, exists := x.stat(s)
+	d := Decision{Mtime: mtime, Exists: exists}
+	if s.Recipe == nil {
+		d.NoRule = !exists && !s.IsTarget && !s.Phony
+		return d
+	}
+	d.Newer, d.Must = x.outOfDate(s, mtime, exists, dep)
+	return d
+}
+
+// NoRuleMessage is GNU make's error for a missing file without a rule,
+// without the program prefix and the trailing "  Stop.".
+func (x *Stepper) NoRuleMessage(s *plan.Step) string {
+	msg := "No rule to make target '" + s.Name + "'"
+	if s.Parent >= 0 {
+		msg += ", needed by '" + x.g.Steps[s.Parent].Name + "'"
+	}
+	return msg
+}
+
+// Job expands a step's recipe into a job for pkg/exec, writing to the
+// Options' Stdout and Stderr. It is nil when the recipe expands to no
+// command.
+func (x *Stepper) Job(s *plan.Step, newer []string, mode xexec.Mode) (*xexec.Job, error) {
+	lines, err := x.expandRecipe(s, newer)
+	if err != nil || len(lines) == 0 {
+		return nil, err
+	}
+	return &xexec.Job{
+		Target:     s.Name,
+		Dir:        x.opt.Dir,
+		Env:        x.env.forStep(s),
+		Shell:      x.shell(s),
+		ShellFlags: x.shellFlags(s),
+		Lines:      lines,
+		OneShell:   x.g.OneShell,
+		Mode:       mode,
+		Stdin:      os.Stdin,
+		Stdout:     x.opt.Stdout,
+		Stderr:     x.opt.Stderr,
+		ExtraFiles: x.opt.ExtraFiles,
+		Program:    x.opt.Program,
+	}, nil
+}
+
+// automatics returns the automatic variables of a step.
+func (x *Stepper) automatics(s *plan.Step, newer []string) *eval.VarSet {
+	set := eval.NewVarSet()
+	def := func(n, v string) { set.Define(n, v, eval.Simple, eval.OriginAutomatic, syntax.Pos{}) }
+	var all, plus, order []string
+	for _, d := range s.Deps {
+		plus = append(plus, x.g.Steps[d].Path)
+	}
+	all = dedupStrings(append([]string(nil), plus...))
+	for _, d := range s.Order {
+		order = append(order, x.g.Steps[d].Path)
+	}
+	def("@", s.Path)
+	if len(plus) > 0 {
+		def("<", plus[0])
+	} else {
+		def("<", "")
+	}
+	def("^", strings.Join(all, " "))
+	def("+", strings.Join(plus, " "))
+	def("|", strings.Join(dedupStrings(order), " "))
+	def("?", strings.Join(newer, " "))
+	def("*", x.stem(s))
+	def("%", "")
+	return set
+}
+
+// stem is $*: the pattern stem, or for an explicit rule the target name
+// less a known suffix.
+func (x *Stepper) stem(s *plan.Step) string {
+	if s.Stem != "" {
+		return s.Stem
+	}
+	if sf := x.ev.DB.Lookup(".SUFFIXES"); sf != nil {
+		for _, d := range sf.Deps {
+			if strings.HasSuffix(s.Name, d.Name) && len(s.Name) > len(d.Name) {
+				return strings.TrimSuffix(s.Name, d.Name)
+			}
+		}
+	}
+	return ""
+}
+
+// expandRecipe expands a step's recipe into runnable lines, as GNU make's
+// new_job and start_job_command: references spanning backslash-newlines
+// are joined first, each logical line may expand to several (a define),
+// and each gets its own @-+ prefixes on top of the line's.
+func (x *Stepper) expandRecipe(s *plan.Step, newer []string) ([]xexec.Line, error) {
+	scope := eval.NewScope(x.automatics(s, newer), s.Scope, false)
+	var lines []xexec.Line
+	prefix := s.Recipe.Prefix
+	if prefix == 0 {
+		prefix = '\t'
+	}
+	x.ev.InRecipe = true
+	defer func() { x.ev.InRecipe = false }()
+	for i, rl := range s.Recipe.Lines {
+		raw := joinRefContinuations(rl.Text)
+		text, err := x.ev.ExpandIn(scope, rl.Pos, raw)
+		if err != nil {
+			return nil, err
+		}
+		recursive := strings.Contains(rl.Text, "$(MAKE)") || strings.Contains(rl.Text, "${MAKE}")
+		pos := rl.Pos.String()
+		if x.g.OneShell {
+			lines = append(lines, x.oneShellLine(s, text, i == 0, recursive, pos))
+			continue
+		}
+		_, lsilent, lignore, lalways := xexec.SplitPrefix(rl.Text)
+		for _, part := range splitCommands(text) {
+			part = stripPrefixAfterNewline(part, prefix)
+			t, silent, ignore, always := xexec.SplitPrefix(part)
+			if strings.TrimSpace(t) == "" {
+				continue
+			}
+			lines = append(lines, xexec.Line{
+				Text:        t,
+				Silent:      silent || lsilent || s.Silent || x.g.SilentAll || x.opt.Silent,
+				IgnoreError: ignore || lignore || s.Ignore || x.g.IgnoreAll || x.opt.IgnoreErrors,
+				Always:      always || lalways || recursive,
+				Pos:         pos,
+			})
+		}
+	}
+	return lines, nil
+}
+
+func (x *Stepper) oneShellLine(s *plan.Step, text string, first, recursive bool, pos string) xexec.Line {
+	l := xexec.Line{Text: text, Always: recursive, Pos: pos}
+	if first {
+		t, silent, ignore, always := xexec.SplitPrefix(text)
+		l.Text = t
+		l.Silent = silent || s.Silent || x.g.SilentAll || x.opt.Silent
+		l.IgnoreError = ignore || s.Ignore || x.g.IgnoreAll || x.opt.IgnoreErrors
+		l.Always = always || recursive
+	}
+	return l
+}
+
+func (x *Stepper) shell(s *plan.Step) string {
+	v, ok, _ := x.ev.ValueIn(s.Scope, "SHELL")
+	if !ok || strings.TrimSpace(v) == "" {
+		return "/bin/sh"
+	}
+	return strings.TrimSpace(v)
+}
+
+func (x *Stepper) shellFlags(s *plan.Step) []string {
+	v, ok, _ := x.ev.ValueIn(s.Scope, ".SHELLFLAGS")
+	if !ok {
+		if x.g.Posix {
+			return []string{"-ec"}
+		}
+		return []string{"-c"}
+	}
+	f := eval.Fields(v)
+	if f == nil {
+		f = []string{}
+	}
+	return f
+}
+
+func (x *Stepper) path(p string) string {
+	if x.opt.Dir != "" && !filepath.IsAbs(p) {
+		return filepath.Join(x.opt.Dir, p)
+	}
+	return p
+}
+
+// stat returns a file's modification time, following GNU make: a phony
+// target or a missing file has none.
+func (x *Stepper) stat(s *plan.Step) (time.Time, bool) {
+	if s.Phony {
+		return time.Time{}, false
+	}
+	p := s.Path
+	if x.opt.Dir != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(x.opt.Dir, p)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return st.ModTime(), true
+}
+
+// outOfDate decides whether a step's recipe must run, and which
+// prerequisites are newer than its target ($?).
+func (x *Stepper) outOfDate(s *plan.Step, mtime time.Time, exists bool, dep DepState) (newer []string, must bool) {
+	if x.opt.OldFiles[s.Name] && exists {
+		return nil, false
+	}
+	must = !exists || s.Phony || x.opt.AlwaysMake || x.opt.NewFiles[s.Name]
+	if s.Double && len(s.Deps) == 0 {
+		must = true
+	}
+	for _, d := range s.Deps {
+		ds := x.g.Steps[d]
+		dm, de := dep(d)
+		if !de || ds.Phony || dm.After(mtime) || x.opt.AlwaysMake || x.opt.NewFiles[ds.Name] || !exists {
+			newer = append(newer, ds.Path)
+			must = true
+		}
+	}
+	return dedupStrings(newer), must
+}
