@@ -74,11 +74,15 @@ type done struct {
 	out []byte
 }
 
-// link is the current stream's outbox.
+// link is the current stream's outbox. done closes when the stream can
+// take no more (its sender stopped, or the session ended).
 type link struct {
 	out  chan *pb.WorkerMsg
 	done chan struct{}
+	once sync.Once
 }
+
+func (l *link) close() { l.once.Do(func() { close(l.done) }) }
 
 // Agent is a running worker.
 type Agent struct {
@@ -229,7 +233,7 @@ func (a *Agent) runSession(ctx context.Context, addr string, stub pb.Coordinator
 		return status.Error(codes.Unavailable, "no welcome")
 	}
 	l := &link{out: make(chan *pb.WorkerMsg, 8192), done: make(chan struct{})}
-	defer close(l.done)
+	defer l.close()
 	a.mu.Lock()
 	if a.session != w.Session {
 		a.log.Info("new session", "session", w.Session, "coordinator", addr)
@@ -262,7 +266,7 @@ func (a *Agent) runSession(ctx context.Context, addr string, stub pb.Coordinator
 		a.mu.Unlock()
 	}()
 	errc := make(chan error, 2)
-	go func() { errc <- pump(stream, l, sctx) }()
+	go func() { errc <- pump(stream, l, sctx); l.close() }()
 	// Resend what the previous leader may not have committed: the output
 	// of running attempts, and finished attempts' output and results. The
 	// FSM keeps each output byte and each result once.
@@ -279,7 +283,12 @@ func (a *Agent) runSession(ctx context.Context, addr string, stub pb.Coordinator
 		}
 		a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Result{Result: d.res}})
 	}
-	go func() { errc <- a.receive(stream) }()
+	// The receiver must have stopped before this returns: an Assign it
+	// took from the old stream after the next Hello was written would run
+	// a step the leader has already requeued as undelivered.
+	recvDone := make(chan struct{})
+	go func() { errc <- a.receive(stream); close(recvDone) }()
+	defer func() { cancel(); <-recvDone }()
 	tick := time.NewTicker(hb)
 	defer tick.Stop()
 	var seq uint64
