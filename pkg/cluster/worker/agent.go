@@ -90,18 +90,19 @@ type Agent struct {
 	cl  *client.Client
 	log *slog.Logger
 
-	mu       sync.Mutex
-	session  uint64
-	tasks    map[key]*task
-	fenced   map[key]*pb.StepRef // self-fenced attempts not yet reported
-	pending  map[key]*done       // finished, not acknowledged
-	sentAt   map[key]time.Time   // when each pending result was last sent
-	renewed  time.Time           // the lease runs until renewed + ttl
-	ttl, hb  time.Duration
-	hbSent   map[uint64]time.Time
-	link     *link
-	payloads map[string][]byte
-	runCtx   context.Context
+	mu           sync.Mutex
+	session      uint64
+	tasks        map[key]*task
+	fenced       map[key]*pb.StepRef // self-fenced attempts not yet reported
+	pending      map[key]*done       // finished, not acknowledged
+	sentAt       map[key]time.Time   // when each pending result was last sent
+	renewed      time.Time           // the lease runs until renewed + ttl
+	ttl, hb      time.Duration
+	hbSent       map[uint64]time.Time
+	link         *link
+	payloads     map[string][]byte // build payloads, the payloadCache latest builds
+	payloadOrder []string
+	runCtx       context.Context
 }
 
 // New returns an agent; Run starts it.
@@ -444,3 +445,6 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 var timeNow = time.Now
+
+// payloadCache is how many builds' payloads a worker keeps.
+const payloadCache = 8

@@ -77,6 +77,13 @@ func (a *Agent) buildPayload(ctx context.Context, build string) ([]byte, error) 
 		return nil, err
 	}
 	a.mu.Lock()
+	if _, ok := a.payloads[build]; !ok {
+		a.payloadOrder = append(a.payloadOrder, build)
+		if len(a.payloadOrder) > payloadCache {
+			delete(a.payloads, a.payloadOrder[0])
+			a.payloadOrder = a.payloadOrder[1:]
+		}
+	}
 	a.payloads[build] = p
 	a.mu.Unlock()
 	return p, nil
