@@ -320,3 +320,10 @@ func lstatPath(p string) (os.FileInfo, error) { return os.Lstat(p) }
 
 // Pos returns the position of the line being read.
 func (e *Evaluator) Pos() syntax.Pos { return e.pos }
+
+// SetGlobal replaces the global variables, for a worker that rebuilds an
+// evaluator from variables a client sent instead of reading makefiles.
+func (e *Evaluator) SetGlobal(vs *VarSet) {
+	e.Global = vs
+	e.scope = &Scope{Vars: vs}
+}

@@ -173,3 +173,11 @@ func NewScope(vars *VarSet, parent *Scope, boundary bool) *Scope {
 
 // GlobalScope returns the scope of the global variables alone.
 func (e *Evaluator) GlobalScope() *Scope { return &Scope{Vars: e.Global} }
+
+// Boundary reports whether sc is the last scope of a target's own chain
+// (see NewScope); encoders of scopes need it.
+func (sc *Scope) Boundary() bool { return sc.nextIsParent }
+
+// Put adds a variable as it is, replacing any of the same name, for
+// decoders that rebuild a set sent over the wire.
+func (s *VarSet) Put(v *Var) { s.m[v.Name] = v }
