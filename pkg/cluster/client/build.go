@@ -78,6 +78,39 @@ func split(spec cluster.BuildSpec) []*pb.SubmitRequest {
 	return out
 }
 
+// AddSteps adds steps to a running build, as a recursive make joining it
+// does, and returns the index of the first (the others follow). A dep
+// d >= 0 names an existing step; d < 0 names step -d-1 of steps, which must
+// come earlier. key (unique per call, e.g. "STEP/ATTEMPT/n") makes the call
+// idempotent. One call carries at most ChunkBytes; split larger groups.
+func (c *Client) AddSteps(ctx context.Context, build, key string, steps []cluster.StepSpec) (int, error) {
+	req := &pb.AddStepsRequest{Build: build, Key: key}
+	size := 0
+	for _, st := range steps {
+		deps := make([]int32, len(st.Deps))
+		for i, d := range st.Deps {
+			deps[i] = int32(d)
+		}
+		req.Steps = append(req.Steps, &pb.StepSpec{Target: st.Target, Deps: deps, Priority: st.Priority, Payload: st.Payload})
+		size += len(st.Target) + len(st.Payload) + 8*len(st.Deps) + 32
+	}
+	if size > ChunkBytes {
+		return 0, fmt.Errorf("add steps to %s: %d bytes in one call, over %d", build, size, ChunkBytes)
+	}
+	var first int32
+	err := c.unary(ctx, func(ctx context.Context, s pb.CoordinatorClient) error {
+		r, err := s.AddSteps(ctx, req)
+		if err == nil {
+			first = r.First
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("add steps to %s: %w", build, err)
+	}
+	return int(first), nil
+}
+
 // Cancel cancels a build: nothing more starts and running steps are killed.
 func (c *Client) Cancel(ctx context.Context, build string) error {
 	return c.unary(ctx, func(ctx context.Context, s pb.CoordinatorClient) error {

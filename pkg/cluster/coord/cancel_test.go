@@ -100,3 +100,43 @@ func TestEventsResume(t *testing.T) {
 		t.Fatalf("only %d events", len(seqs))
 	}
 }
+
+// TestAddStepsWhileRunning: steps added while a step runs (a recursive make
+// joining the build) are scheduled, and the build waits for them.
+func TestAddStepsWhileRunning(t *testing.T) {
+	nodes := startNodes(t, 1)
+	waitFor(t, "a leader", 30*time.Second, func() bool { return leaderOf(nodes) != nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	startWorker(t, ctx, "w1", addrs(nodes))
+	cl := client.New(addrs(nodes))
+	defer cl.Close()
+	dir := t.TempDir()
+	spec := cluster.BuildSpec{ID: "rec", Dir: dir, Steps: []cluster.StepSpec{
+		{Target: "sub", Payload: []byte("touch started; sleep 1")},
+	}}
+	if err := cl.Submit(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first step to run", 20*time.Second, func() bool {
+		_, err := os.Stat(filepath.Join(dir, "started"))
+		return err == nil
+	})
+	add := []cluster.StepSpec{
+		{Target: "sub/a", Payload: []byte("echo a > a")},
+		{Target: "sub/all", Deps: []int{-1}, Payload: []byte("cat a > all")},
+	}
+	first, err := cl.AddSteps(ctx, "rec", "sub/1", add)
+	if err != nil || first != 1 {
+		t.Fatalf("first %d, err %v", first, err)
+	}
+	if again, err := cl.AddSteps(ctx, "rec", "sub/1", add); err != nil || again != 1 {
+		t.Fatalf("repeat: %d, %v", again, err)
+	}
+	if st, _ := follow(t, cl, "rec"); st != "succeeded" {
+		t.Fatalf("status %s", st)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "all")); err != nil || string(b) != "a\n" {
+		t.Fatalf("all: %q %v", b, err)
+	}
+}

@@ -77,6 +77,22 @@ func (c *Coordinator) Seal(ctx context.Context, req *pb.SealRequest) (*pb.SealRe
 	return &pb.SealResponse{}, nil
 }
 
+// AddSteps adds steps to a running build.
+func (c *Coordinator) AddSteps(ctx context.Context, req *pb.AddStepsRequest) (*pb.AddStepsResponse, error) {
+	if req.Key == "" {
+		return nil, status.Error(codes.InvalidArgument, "AddSteps needs a key")
+	}
+	cmd := &fsm.BuildAddSteps{ID: req.Build, Key: req.Key, Stamp: stamp()}
+	for _, s := range req.Steps {
+		cmd.Steps = append(cmd.Steps, fsm.StepSpec{Target: s.Target, Deps: s.Deps, Priority: s.Priority, Payload: s.Payload})
+	}
+	res, err := c.write(fsm.BuildAddStepsType, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.AddStepsResponse{First: res.First}, nil
+}
+
 // Cancel cancels a build.
 func (c *Coordinator) Cancel(ctx context.Context, req *pb.CancelRequest) (*pb.CancelResponse, error) {
 	if _, err := c.write(fsm.BuildCancelType, &fsm.BuildCancel{ID: req.Build, Stamp: stamp()}); err != nil {

@@ -71,6 +71,50 @@ func (a *applier) buildSeal(c *BuildSeal) *Result {
 	return &Result{}
 }
 
+func (a *applier) buildAddSteps(c *BuildAddSteps) *Result {
+	b, ok := a.st.Builds[c.ID]
+	switch {
+	case !ok:
+		return &Result{Err: ErrUnknownBuild}
+	case !b.Sealed:
+		return &Result{Err: ErrNotSealed}
+	}
+	if first, ok := b.AddKeys[c.Key]; ok {
+		return &Result{First: first}
+	}
+	if b.Finished {
+		return &Result{Err: ErrBuildFinished}
+	}
+	first := int32(b.State.Len())
+	specs := make([]buildstate.Spec, len(c.Steps))
+	for i, sp := range c.Steps {
+		deps := make([]buildstate.StepID, len(sp.Deps))
+		for j, d := range sp.Deps {
+			switch {
+			case d >= 0 && d < first:
+				deps[j] = buildstate.StepID(d)
+			case d < 0 && -d-1 < int32(i):
+				deps[j] = buildstate.StepID(first - d - 1)
+			default:
+				return &Result{Err: fmt.Errorf("%w: step %d of the request names %d", ErrBadDep, i, d)}
+			}
+		}
+		specs[i] = buildstate.Spec{Deps: deps, Priority: sp.Priority}
+	}
+	if _, err := b.State.Add(specs); err != nil {
+		panic(fmt.Sprintf("fsm: add checked steps to %s: %v", b.ID, err))
+	}
+	b.Specs = append(b.Specs, c.Steps...)
+	b.Steps = append(b.Steps, make([]StepInfo, len(c.Steps))...)
+	if b.AddKeys == nil {
+		b.AddKeys = map[string]int32{}
+	}
+	b.AddKeys[c.Key] = first
+	a.event(b, Event{Kind: EvStepsAdded, Step: first, ExitCode: int32(len(c.Steps)), Time: c.Stamp})
+	a.maybeFinish(b, c.Stamp)
+	return &Result{First: first}
+}
+
 func (a *applier) buildCancel(c *BuildCancel) *Result {
 	b, ok := a.st.Builds[c.ID]
 	if !ok {

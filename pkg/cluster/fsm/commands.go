@@ -28,6 +28,7 @@ const (
 	RequeueType        MsgType = 10
 	BuildGCType        MsgType = 11
 	ServerAddrType     MsgType = 12
+	BuildAddStepsType  MsgType = 13
 )
 
 // Options are a build's make flags that the coordinator needs.
@@ -169,6 +170,16 @@ type RequeueItem struct {
 // Requeue is a batch of requeues.
 type Requeue struct {
 	Items []RequeueItem
+	Stamp int64
+}
+
+// BuildAddSteps adds steps to a sealed, unfinished build. A dep d >= 0 names
+// an existing step; d < 0 names step -d-1 of this command, which must come
+// earlier in it. A Key already applied returns the first step it added then.
+type BuildAddSteps struct {
+	ID    string
+	Key   string
+	Steps []StepSpec
 	Stamp int64
 }
 

@@ -14,6 +14,7 @@ type Result struct {
 	Items    []error  // batches: one per item, nil when applied
 	Attempts []uint32 // Assign: the attempt started per item (0 if rejected)
 	Session  uint64   // WorkerRegister: the new session
+	First    int32    // BuildAddSteps: the first step added
 }
 
 // Config holds the FSM's limits.
@@ -122,6 +123,10 @@ func (f *FSM) dispatch(buf []byte, index uint64) *Result {
 		var c BuildGC
 		decode(body, &c)
 		return a.buildGC(&c)
+	case BuildAddStepsType:
+		var c BuildAddSteps
+		decode(body, &c)
+		return a.buildAddSteps(&c)
 	case ServerAddrType:
 		var c ServerAddr
 		decode(body, &c)

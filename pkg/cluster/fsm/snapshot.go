@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/dmake/dmake/pkg/graph/buildstate"
 	"github.com/hashicorp/go-msgpack/v2/codec"
@@ -38,6 +39,12 @@ type savedBuild struct {
 	State       *buildstate.Saved
 	Steps       []StepInfo
 	Events      []Event
+	AddKeys     []addKey
+}
+
+type addKey struct {
+	Key   string
+	First int32
 }
 
 // capture copies the state. Payload, Specs and Events are append-only and
@@ -55,6 +62,9 @@ func capture(st *State) *image {
 		}
 		if b.State != nil {
 			sb.State = b.State.Save()
+		}
+		for _, k := range sortedKeys(b.AddKeys) {
+			sb.AddKeys = append(sb.AddKeys, addKey{k, b.AddKeys[k]})
 		}
 		sb.Steps = make([]StepInfo, len(b.Steps))
 		for i, si := range b.Steps {
@@ -88,6 +98,12 @@ func (img *image) state() *State {
 		if sb.State != nil {
 			b.State = buildstate.Load(sb.State)
 		}
+		if len(sb.AddKeys) > 0 {
+			b.AddKeys = map[string]int32{}
+			for _, k := range sb.AddKeys {
+				b.AddKeys[k.Key] = k.First
+			}
+		}
 		st.Builds[b.ID] = b
 	}
 	for i := range img.Workers {
@@ -98,6 +114,15 @@ func (img *image) state() *State {
 		st.Servers[s.ID] = s.RPCAddr
 	}
 	return st
+}
+
+func sortedKeys(m map[string]int32) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 type snapshot struct{ img *image }

@@ -21,6 +21,8 @@ var (
 	ErrNoFreeSlot       = errors.New("worker has no free slot")
 	ErrBuildStopped     = errors.New("build starts nothing more")
 	ErrBuildNotFinished = errors.New("build is not finished")
+	ErrBuildFinished    = errors.New("build is finished")
+	ErrBadDep           = errors.New("bad dependency")
 )
 
 // WorkerStatus is a worker's standing in the cluster.
@@ -77,6 +79,7 @@ const (
 	EvStepLost      = 5
 	EvBuildFinished = 6
 	EvCancelled     = 7
+	EvStepsAdded    = 8
 )
 
 // Event is one entry of a build's event log. Seq numbers start at 1 and
@@ -111,6 +114,7 @@ type Build struct {
 	State       *buildstate.State // nil until sealed
 	Steps       []StepInfo
 	Events      []Event
+	AddKeys     map[string]int32 // BuildAddSteps keys applied → first step added
 }
 
 // Status is the build's status as shown to users.

@@ -35,6 +35,7 @@ const (
 	Event_STEP_LOST      Event_Kind = 5
 	Event_BUILD_FINISHED Event_Kind = 6
 	Event_CANCELLED      Event_Kind = 7
+	Event_STEPS_ADDED    Event_Kind = 8 // step: first added; exit_code: how many
 )
 
 // Enum value maps for Event_Kind.
@@ -48,6 +49,7 @@ var (
 		5: "STEP_LOST",
 		6: "BUILD_FINISHED",
 		7: "CANCELLED",
+		8: "STEPS_ADDED",
 	}
 	Event_Kind_value = map[string]int32{
 		"UNKNOWN":        0,
@@ -58,6 +60,7 @@ var (
 		"STEP_LOST":      5,
 		"BUILD_FINISHED": 6,
 		"CANCELLED":      7,
+		"STEPS_ADDED":    8,
 	}
 )
 
@@ -85,7 +88,7 @@ func (x Event_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Event_Kind.Descriptor instead.
 func (Event_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{25, 0}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{27, 0}
 }
 
 type StepRef struct {
@@ -1547,6 +1550,114 @@ func (*SealResponse) Descriptor() ([]byte, []int) {
 	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{21}
 }
 
+// AddStepsRequest adds steps to a sealed, unfinished build. A dep d >= 0
+// names an existing step; d < 0 names step -d-1 of this request, which must
+// come before the step naming it. The key makes the call idempotent: a
+// repeated key returns the first call's answer.
+type AddStepsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Build         string                 `protobuf:"bytes,1,opt,name=build,proto3" json:"build,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Steps         []*StepSpec            `protobuf:"bytes,3,rep,name=steps,proto3" json:"steps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddStepsRequest) Reset() {
+	*x = AddStepsRequest{}
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddStepsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddStepsRequest) ProtoMessage() {}
+
+func (x *AddStepsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddStepsRequest.ProtoReflect.Descriptor instead.
+func (*AddStepsRequest) Descriptor() ([]byte, []int) {
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *AddStepsRequest) GetBuild() string {
+	if x != nil {
+		return x.Build
+	}
+	return ""
+}
+
+func (x *AddStepsRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *AddStepsRequest) GetSteps() []*StepSpec {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+type AddStepsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	First         int32                  `protobuf:"varint,1,opt,name=first,proto3" json:"first,omitempty"` // index of the first added step; the others follow
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddStepsResponse) Reset() {
+	*x = AddStepsResponse{}
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddStepsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddStepsResponse) ProtoMessage() {}
+
+func (x *AddStepsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddStepsResponse.ProtoReflect.Descriptor instead.
+func (*AddStepsResponse) Descriptor() ([]byte, []int) {
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *AddStepsResponse) GetFirst() int32 {
+	if x != nil {
+		return x.First
+	}
+	return 0
+}
+
 type CancelRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Build         string                 `protobuf:"bytes,1,opt,name=build,proto3" json:"build,omitempty"`
@@ -1556,7 +1667,7 @@ type CancelRequest struct {
 
 func (x *CancelRequest) Reset() {
 	*x = CancelRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[22]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1568,7 +1679,7 @@ func (x *CancelRequest) String() string {
 func (*CancelRequest) ProtoMessage() {}
 
 func (x *CancelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[22]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1581,7 +1692,7 @@ func (x *CancelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{22}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CancelRequest) GetBuild() string {
@@ -1599,7 +1710,7 @@ type CancelResponse struct {
 
 func (x *CancelResponse) Reset() {
 	*x = CancelResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[23]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1611,7 +1722,7 @@ func (x *CancelResponse) String() string {
 func (*CancelResponse) ProtoMessage() {}
 
 func (x *CancelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[23]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1624,7 +1735,7 @@ func (x *CancelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelResponse.ProtoReflect.Descriptor instead.
 func (*CancelResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{23}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{25}
 }
 
 type EventsRequest struct {
@@ -1637,7 +1748,7 @@ type EventsRequest struct {
 
 func (x *EventsRequest) Reset() {
 	*x = EventsRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[24]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1649,7 +1760,7 @@ func (x *EventsRequest) String() string {
 func (*EventsRequest) ProtoMessage() {}
 
 func (x *EventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[24]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1662,7 +1773,7 @@ func (x *EventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventsRequest.ProtoReflect.Descriptor instead.
 func (*EventsRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{24}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *EventsRequest) GetBuild() string {
@@ -1698,7 +1809,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[25]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +1821,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[25]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +1834,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{25}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Event) GetSeq() uint64 {
@@ -1811,7 +1922,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[26]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1823,7 +1934,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[26]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1836,7 +1947,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{26}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{28}
 }
 
 type ServerInfo struct {
@@ -1852,7 +1963,7 @@ type ServerInfo struct {
 
 func (x *ServerInfo) Reset() {
 	*x = ServerInfo{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[27]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1864,7 +1975,7 @@ func (x *ServerInfo) String() string {
 func (*ServerInfo) ProtoMessage() {}
 
 func (x *ServerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[27]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1877,7 +1988,7 @@ func (x *ServerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerInfo.ProtoReflect.Descriptor instead.
 func (*ServerInfo) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{27}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ServerInfo) GetId() string {
@@ -1929,7 +2040,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[28]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1941,7 +2052,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[28]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1954,7 +2065,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{28}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *StatusResponse) GetLeaderId() string {
@@ -2007,7 +2118,7 @@ type WorkersRequest struct {
 
 func (x *WorkersRequest) Reset() {
 	*x = WorkersRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[29]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2019,7 +2130,7 @@ func (x *WorkersRequest) String() string {
 func (*WorkersRequest) ProtoMessage() {}
 
 func (x *WorkersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[29]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2032,7 +2143,7 @@ func (x *WorkersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkersRequest.ProtoReflect.Descriptor instead.
 func (*WorkersRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{29}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{31}
 }
 
 type WorkerInfo struct {
@@ -2051,7 +2162,7 @@ type WorkerInfo struct {
 
 func (x *WorkerInfo) Reset() {
 	*x = WorkerInfo{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[30]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2063,7 +2174,7 @@ func (x *WorkerInfo) String() string {
 func (*WorkerInfo) ProtoMessage() {}
 
 func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[30]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2076,7 +2187,7 @@ func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerInfo.ProtoReflect.Descriptor instead.
 func (*WorkerInfo) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{30}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *WorkerInfo) GetId() string {
@@ -2144,7 +2255,7 @@ type WorkersResponse struct {
 
 func (x *WorkersResponse) Reset() {
 	*x = WorkersResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[31]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2156,7 +2267,7 @@ func (x *WorkersResponse) String() string {
 func (*WorkersResponse) ProtoMessage() {}
 
 func (x *WorkersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[31]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2169,7 +2280,7 @@ func (x *WorkersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkersResponse.ProtoReflect.Descriptor instead.
 func (*WorkersResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{31}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *WorkersResponse) GetWorkers() []*WorkerInfo {
@@ -2187,7 +2298,7 @@ type BuildsRequest struct {
 
 func (x *BuildsRequest) Reset() {
 	*x = BuildsRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[32]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2199,7 +2310,7 @@ func (x *BuildsRequest) String() string {
 func (*BuildsRequest) ProtoMessage() {}
 
 func (x *BuildsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[32]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2212,7 +2323,7 @@ func (x *BuildsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildsRequest.ProtoReflect.Descriptor instead.
 func (*BuildsRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{32}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{34}
 }
 
 type BuildInfo struct {
@@ -2233,7 +2344,7 @@ type BuildInfo struct {
 
 func (x *BuildInfo) Reset() {
 	*x = BuildInfo{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[33]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2245,7 +2356,7 @@ func (x *BuildInfo) String() string {
 func (*BuildInfo) ProtoMessage() {}
 
 func (x *BuildInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[33]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2258,7 +2369,7 @@ func (x *BuildInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildInfo.ProtoReflect.Descriptor instead.
 func (*BuildInfo) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{33}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *BuildInfo) GetId() string {
@@ -2340,7 +2451,7 @@ type BuildsResponse struct {
 
 func (x *BuildsResponse) Reset() {
 	*x = BuildsResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[34]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2352,7 +2463,7 @@ func (x *BuildsResponse) String() string {
 func (*BuildsResponse) ProtoMessage() {}
 
 func (x *BuildsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[34]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2365,7 +2476,7 @@ func (x *BuildsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildsResponse.ProtoReflect.Descriptor instead.
 func (*BuildsResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{34}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *BuildsResponse) GetBuilds() []*BuildInfo {
@@ -2386,7 +2497,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[35]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2398,7 +2509,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[35]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2411,7 +2522,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{35}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *DrainRequest) GetWorker() string {
@@ -2443,7 +2554,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[36]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2455,7 +2566,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[36]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2468,7 +2579,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{36}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{38}
 }
 
 type InfoRequest struct {
@@ -2479,7 +2590,7 @@ type InfoRequest struct {
 
 func (x *InfoRequest) Reset() {
 	*x = InfoRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[37]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2491,7 +2602,7 @@ func (x *InfoRequest) String() string {
 func (*InfoRequest) ProtoMessage() {}
 
 func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[37]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2504,7 +2615,7 @@ func (x *InfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
 func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{37}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{39}
 }
 
 type InfoResponse struct {
@@ -2520,7 +2631,7 @@ type InfoResponse struct {
 
 func (x *InfoResponse) Reset() {
 	*x = InfoResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[38]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2532,7 +2643,7 @@ func (x *InfoResponse) String() string {
 func (*InfoResponse) ProtoMessage() {}
 
 func (x *InfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[38]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2545,7 +2656,7 @@ func (x *InfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoResponse.ProtoReflect.Descriptor instead.
 func (*InfoResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{38}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *InfoResponse) GetId() string {
@@ -2595,7 +2706,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[39]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2607,7 +2718,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[39]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2620,7 +2731,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{39}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *JoinRequest) GetId() string {
@@ -2659,7 +2770,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[40]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2671,7 +2782,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[40]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2684,7 +2795,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{40}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{42}
 }
 
 type RaftPeersRequest struct {
@@ -2695,7 +2806,7 @@ type RaftPeersRequest struct {
 
 func (x *RaftPeersRequest) Reset() {
 	*x = RaftPeersRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[41]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2707,7 +2818,7 @@ func (x *RaftPeersRequest) String() string {
 func (*RaftPeersRequest) ProtoMessage() {}
 
 func (x *RaftPeersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[41]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2720,7 +2831,7 @@ func (x *RaftPeersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftPeersRequest.ProtoReflect.Descriptor instead.
 func (*RaftPeersRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{41}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{43}
 }
 
 type RaftPeersResponse struct {
@@ -2732,7 +2843,7 @@ type RaftPeersResponse struct {
 
 func (x *RaftPeersResponse) Reset() {
 	*x = RaftPeersResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[42]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2744,7 +2855,7 @@ func (x *RaftPeersResponse) String() string {
 func (*RaftPeersResponse) ProtoMessage() {}
 
 func (x *RaftPeersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[42]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2757,7 +2868,7 @@ func (x *RaftPeersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftPeersResponse.ProtoReflect.Descriptor instead.
 func (*RaftPeersResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{42}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RaftPeersResponse) GetServers() []*ServerInfo {
@@ -2776,7 +2887,7 @@ type RemovePeerRequest struct {
 
 func (x *RemovePeerRequest) Reset() {
 	*x = RemovePeerRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[43]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2788,7 +2899,7 @@ func (x *RemovePeerRequest) String() string {
 func (*RemovePeerRequest) ProtoMessage() {}
 
 func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[43]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2801,7 +2912,7 @@ func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerRequest.ProtoReflect.Descriptor instead.
 func (*RemovePeerRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{43}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RemovePeerRequest) GetId() string {
@@ -2819,7 +2930,7 @@ type RemovePeerResponse struct {
 
 func (x *RemovePeerResponse) Reset() {
 	*x = RemovePeerResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[44]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2831,7 +2942,7 @@ func (x *RemovePeerResponse) String() string {
 func (*RemovePeerResponse) ProtoMessage() {}
 
 func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[44]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2844,7 +2955,7 @@ func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerResponse.ProtoReflect.Descriptor instead.
 func (*RemovePeerResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{44}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{46}
 }
 
 type TransferLeaderRequest struct {
@@ -2856,7 +2967,7 @@ type TransferLeaderRequest struct {
 
 func (x *TransferLeaderRequest) Reset() {
 	*x = TransferLeaderRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[45]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2868,7 +2979,7 @@ func (x *TransferLeaderRequest) String() string {
 func (*TransferLeaderRequest) ProtoMessage() {}
 
 func (x *TransferLeaderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[45]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2881,7 +2992,7 @@ func (x *TransferLeaderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaderRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeaderRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{45}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *TransferLeaderRequest) GetId() string {
@@ -2899,7 +3010,7 @@ type TransferLeaderResponse struct {
 
 func (x *TransferLeaderResponse) Reset() {
 	*x = TransferLeaderResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[46]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2911,7 +3022,7 @@ func (x *TransferLeaderResponse) String() string {
 func (*TransferLeaderResponse) ProtoMessage() {}
 
 func (x *TransferLeaderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[46]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2924,7 +3035,7 @@ func (x *TransferLeaderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaderResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeaderResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{46}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{48}
 }
 
 var File_pkg_cluster_proto_dmake_proto protoreflect.FileDescriptor
@@ -3026,13 +3137,19 @@ const file_pkg_cluster_proto_dmake_proto_rawDesc = "" +
 	"\x05steps\x18\x03 \x01(\rR\x05steps\x12\x1f\n" +
 	"\vpayload_len\x18\x04 \x01(\x04R\n" +
 	"payloadLen\"\x0e\n" +
-	"\fSealResponse\"%\n" +
+	"\fSealResponse\"k\n" +
+	"\x0fAddStepsRequest\x12\x14\n" +
+	"\x05build\x18\x01 \x01(\tR\x05build\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x120\n" +
+	"\x05steps\x18\x03 \x03(\v2\x1a.dmake.cluster.v1.StepSpecR\x05steps\"(\n" +
+	"\x10AddStepsResponse\x12\x14\n" +
+	"\x05first\x18\x01 \x01(\x05R\x05first\"%\n" +
 	"\rCancelRequest\x12\x14\n" +
 	"\x05build\x18\x01 \x01(\tR\x05build\"\x10\n" +
 	"\x0eCancelResponse\"9\n" +
 	"\rEventsRequest\x12\x14\n" +
 	"\x05build\x18\x01 \x01(\tR\x05build\x12\x12\n" +
-	"\x04from\x18\x02 \x01(\x04R\x04from\"\xb6\x03\n" +
+	"\x04from\x18\x02 \x01(\x04R\x04from\"\xc7\x03\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x120\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1c.dmake.cluster.v1.Event.KindR\x04kind\x12\x12\n" +
@@ -3046,7 +3163,7 @@ const file_pkg_cluster_proto_dmake_proto_rawDesc = "" +
 	"\amessage\x18\n" +
 	" \x01(\tR\amessage\x12 \n" +
 	"\ftime_unix_ms\x18\v \x01(\x03R\n" +
-	"timeUnixMs\"\x85\x01\n" +
+	"timeUnixMs\"\x96\x01\n" +
 	"\x04Kind\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\r\n" +
 	"\tSUBMITTED\x10\x01\x12\x10\n" +
@@ -3056,7 +3173,8 @@ const file_pkg_cluster_proto_dmake_proto_rawDesc = "" +
 	"\rSTEP_FINISHED\x10\x04\x12\r\n" +
 	"\tSTEP_LOST\x10\x05\x12\x12\n" +
 	"\x0eBUILD_FINISHED\x10\x06\x12\r\n" +
-	"\tCANCELLED\x10\a\"\x0f\n" +
+	"\tCANCELLED\x10\a\x12\x0f\n" +
+	"\vSTEPS_ADDED\x10\b\"\x0f\n" +
 	"\rStatusRequest\"\x82\x01\n" +
 	"\n" +
 	"ServerInfo\x12\x0e\n" +
@@ -3128,12 +3246,14 @@ const file_pkg_cluster_proto_dmake_proto_rawDesc = "" +
 	"\x12RemovePeerResponse\"'\n" +
 	"\x15TransferLeaderRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x18\n" +
-	"\x16TransferLeaderResponse2\xb7\t\n" +
+	"\x16TransferLeaderResponse2\x8a\n" +
+	"\n" +
 	"\vCoordinator\x12L\n" +
 	"\rWorkerSession\x12\x1b.dmake.cluster.v1.WorkerMsg\x1a\x1a.dmake.cluster.v1.CoordMsg(\x010\x01\x12]\n" +
 	"\fBuildPayload\x12%.dmake.cluster.v1.BuildPayloadRequest\x1a&.dmake.cluster.v1.BuildPayloadResponse\x12K\n" +
 	"\x06Submit\x12\x1f.dmake.cluster.v1.SubmitRequest\x1a .dmake.cluster.v1.SubmitResponse\x12E\n" +
-	"\x04Seal\x12\x1d.dmake.cluster.v1.SealRequest\x1a\x1e.dmake.cluster.v1.SealResponse\x12K\n" +
+	"\x04Seal\x12\x1d.dmake.cluster.v1.SealRequest\x1a\x1e.dmake.cluster.v1.SealResponse\x12Q\n" +
+	"\bAddSteps\x12!.dmake.cluster.v1.AddStepsRequest\x1a\".dmake.cluster.v1.AddStepsResponse\x12K\n" +
 	"\x06Cancel\x12\x1f.dmake.cluster.v1.CancelRequest\x1a .dmake.cluster.v1.CancelResponse\x12D\n" +
 	"\x06Events\x12\x1f.dmake.cluster.v1.EventsRequest\x1a\x17.dmake.cluster.v1.Event0\x01\x12K\n" +
 	"\x06Status\x12\x1f.dmake.cluster.v1.StatusRequest\x1a .dmake.cluster.v1.StatusResponse\x12N\n" +
@@ -3160,7 +3280,7 @@ func file_pkg_cluster_proto_dmake_proto_rawDescGZIP() []byte {
 }
 
 var file_pkg_cluster_proto_dmake_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_pkg_cluster_proto_dmake_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_pkg_cluster_proto_dmake_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_pkg_cluster_proto_dmake_proto_goTypes = []any{
 	(Event_Kind)(0),                // 0: dmake.cluster.v1.Event.Kind
 	(*StepRef)(nil),                // 1: dmake.cluster.v1.StepRef
@@ -3185,31 +3305,33 @@ var file_pkg_cluster_proto_dmake_proto_goTypes = []any{
 	(*SubmitResponse)(nil),         // 20: dmake.cluster.v1.SubmitResponse
 	(*SealRequest)(nil),            // 21: dmake.cluster.v1.SealRequest
 	(*SealResponse)(nil),           // 22: dmake.cluster.v1.SealResponse
-	(*CancelRequest)(nil),          // 23: dmake.cluster.v1.CancelRequest
-	(*CancelResponse)(nil),         // 24: dmake.cluster.v1.CancelResponse
-	(*EventsRequest)(nil),          // 25: dmake.cluster.v1.EventsRequest
-	(*Event)(nil),                  // 26: dmake.cluster.v1.Event
-	(*StatusRequest)(nil),          // 27: dmake.cluster.v1.StatusRequest
-	(*ServerInfo)(nil),             // 28: dmake.cluster.v1.ServerInfo
-	(*StatusResponse)(nil),         // 29: dmake.cluster.v1.StatusResponse
-	(*WorkersRequest)(nil),         // 30: dmake.cluster.v1.WorkersRequest
-	(*WorkerInfo)(nil),             // 31: dmake.cluster.v1.WorkerInfo
-	(*WorkersResponse)(nil),        // 32: dmake.cluster.v1.WorkersResponse
-	(*BuildsRequest)(nil),          // 33: dmake.cluster.v1.BuildsRequest
-	(*BuildInfo)(nil),              // 34: dmake.cluster.v1.BuildInfo
-	(*BuildsResponse)(nil),         // 35: dmake.cluster.v1.BuildsResponse
-	(*DrainRequest)(nil),           // 36: dmake.cluster.v1.DrainRequest
-	(*DrainResponse)(nil),          // 37: dmake.cluster.v1.DrainResponse
-	(*InfoRequest)(nil),            // 38: dmake.cluster.v1.InfoRequest
-	(*InfoResponse)(nil),           // 39: dmake.cluster.v1.InfoResponse
-	(*JoinRequest)(nil),            // 40: dmake.cluster.v1.JoinRequest
-	(*JoinResponse)(nil),           // 41: dmake.cluster.v1.JoinResponse
-	(*RaftPeersRequest)(nil),       // 42: dmake.cluster.v1.RaftPeersRequest
-	(*RaftPeersResponse)(nil),      // 43: dmake.cluster.v1.RaftPeersResponse
-	(*RemovePeerRequest)(nil),      // 44: dmake.cluster.v1.RemovePeerRequest
-	(*RemovePeerResponse)(nil),     // 45: dmake.cluster.v1.RemovePeerResponse
-	(*TransferLeaderRequest)(nil),  // 46: dmake.cluster.v1.TransferLeaderRequest
-	(*TransferLeaderResponse)(nil), // 47: dmake.cluster.v1.TransferLeaderResponse
+	(*AddStepsRequest)(nil),        // 23: dmake.cluster.v1.AddStepsRequest
+	(*AddStepsResponse)(nil),       // 24: dmake.cluster.v1.AddStepsResponse
+	(*CancelRequest)(nil),          // 25: dmake.cluster.v1.CancelRequest
+	(*CancelResponse)(nil),         // 26: dmake.cluster.v1.CancelResponse
+	(*EventsRequest)(nil),          // 27: dmake.cluster.v1.EventsRequest
+	(*Event)(nil),                  // 28: dmake.cluster.v1.Event
+	(*StatusRequest)(nil),          // 29: dmake.cluster.v1.StatusRequest
+	(*ServerInfo)(nil),             // 30: dmake.cluster.v1.ServerInfo
+	(*StatusResponse)(nil),         // 31: dmake.cluster.v1.StatusResponse
+	(*WorkersRequest)(nil),         // 32: dmake.cluster.v1.WorkersRequest
+	(*WorkerInfo)(nil),             // 33: dmake.cluster.v1.WorkerInfo
+	(*WorkersResponse)(nil),        // 34: dmake.cluster.v1.WorkersResponse
+	(*BuildsRequest)(nil),          // 35: dmake.cluster.v1.BuildsRequest
+	(*BuildInfo)(nil),              // 36: dmake.cluster.v1.BuildInfo
+	(*BuildsResponse)(nil),         // 37: dmake.cluster.v1.BuildsResponse
+	(*DrainRequest)(nil),           // 38: dmake.cluster.v1.DrainRequest
+	(*DrainResponse)(nil),          // 39: dmake.cluster.v1.DrainResponse
+	(*InfoRequest)(nil),            // 40: dmake.cluster.v1.InfoRequest
+	(*InfoResponse)(nil),           // 41: dmake.cluster.v1.InfoResponse
+	(*JoinRequest)(nil),            // 42: dmake.cluster.v1.JoinRequest
+	(*JoinResponse)(nil),           // 43: dmake.cluster.v1.JoinResponse
+	(*RaftPeersRequest)(nil),       // 44: dmake.cluster.v1.RaftPeersRequest
+	(*RaftPeersResponse)(nil),      // 45: dmake.cluster.v1.RaftPeersResponse
+	(*RemovePeerRequest)(nil),      // 46: dmake.cluster.v1.RemovePeerRequest
+	(*RemovePeerResponse)(nil),     // 47: dmake.cluster.v1.RemovePeerResponse
+	(*TransferLeaderRequest)(nil),  // 48: dmake.cluster.v1.TransferLeaderRequest
+	(*TransferLeaderResponse)(nil), // 49: dmake.cluster.v1.TransferLeaderResponse
 }
 var file_pkg_cluster_proto_dmake_proto_depIdxs = []int32{
 	3,  // 0: dmake.cluster.v1.WorkerMsg.hello:type_name -> dmake.cluster.v1.Hello
@@ -3234,46 +3356,49 @@ var file_pkg_cluster_proto_dmake_proto_depIdxs = []int32{
 	1,  // 19: dmake.cluster.v1.Ack.ref:type_name -> dmake.cluster.v1.StepRef
 	17, // 20: dmake.cluster.v1.SubmitRequest.options:type_name -> dmake.cluster.v1.BuildOptions
 	18, // 21: dmake.cluster.v1.SubmitRequest.steps:type_name -> dmake.cluster.v1.StepSpec
-	0,  // 22: dmake.cluster.v1.Event.kind:type_name -> dmake.cluster.v1.Event.Kind
-	28, // 23: dmake.cluster.v1.StatusResponse.servers:type_name -> dmake.cluster.v1.ServerInfo
-	31, // 24: dmake.cluster.v1.WorkersResponse.workers:type_name -> dmake.cluster.v1.WorkerInfo
-	34, // 25: dmake.cluster.v1.BuildsResponse.builds:type_name -> dmake.cluster.v1.BuildInfo
-	28, // 26: dmake.cluster.v1.RaftPeersResponse.servers:type_name -> dmake.cluster.v1.ServerInfo
-	2,  // 27: dmake.cluster.v1.Coordinator.WorkerSession:input_type -> dmake.cluster.v1.WorkerMsg
-	15, // 28: dmake.cluster.v1.Coordinator.BuildPayload:input_type -> dmake.cluster.v1.BuildPayloadRequest
-	19, // 29: dmake.cluster.v1.Coordinator.Submit:input_type -> dmake.cluster.v1.SubmitRequest
-	21, // 30: dmake.cluster.v1.Coordinator.Seal:input_type -> dmake.cluster.v1.SealRequest
-	23, // 31: dmake.cluster.v1.Coordinator.Cancel:input_type -> dmake.cluster.v1.CancelRequest
-	25, // 32: dmake.cluster.v1.Coordinator.Events:input_type -> dmake.cluster.v1.EventsRequest
-	27, // 33: dmake.cluster.v1.Coordinator.Status:input_type -> dmake.cluster.v1.StatusRequest
-	30, // 34: dmake.cluster.v1.Coordinator.Workers:input_type -> dmake.cluster.v1.WorkersRequest
-	33, // 35: dmake.cluster.v1.Coordinator.Builds:input_type -> dmake.cluster.v1.BuildsRequest
-	36, // 36: dmake.cluster.v1.Coordinator.Drain:input_type -> dmake.cluster.v1.DrainRequest
-	38, // 37: dmake.cluster.v1.Coordinator.Info:input_type -> dmake.cluster.v1.InfoRequest
-	40, // 38: dmake.cluster.v1.Coordinator.Join:input_type -> dmake.cluster.v1.JoinRequest
-	42, // 39: dmake.cluster.v1.Coordinator.RaftPeers:input_type -> dmake.cluster.v1.RaftPeersRequest
-	44, // 40: dmake.cluster.v1.Coordinator.RemovePeer:input_type -> dmake.cluster.v1.RemovePeerRequest
-	46, // 41: dmake.cluster.v1.Coordinator.TransferLeader:input_type -> dmake.cluster.v1.TransferLeaderRequest
-	8,  // 42: dmake.cluster.v1.Coordinator.WorkerSession:output_type -> dmake.cluster.v1.CoordMsg
-	16, // 43: dmake.cluster.v1.Coordinator.BuildPayload:output_type -> dmake.cluster.v1.BuildPayloadResponse
-	20, // 44: dmake.cluster.v1.Coordinator.Submit:output_type -> dmake.cluster.v1.SubmitResponse
-	22, // 45: dmake.cluster.v1.Coordinator.Seal:output_type -> dmake.cluster.v1.SealResponse
-	24, // 46: dmake.cluster.v1.Coordinator.Cancel:output_type -> dmake.cluster.v1.CancelResponse
-	26, // 47: dmake.cluster.v1.Coordinator.Events:output_type -> dmake.cluster.v1.Event
-	29, // 48: dmake.cluster.v1.Coordinator.Status:output_type -> dmake.cluster.v1.StatusResponse
-	32, // 49: dmake.cluster.v1.Coordinator.Workers:output_type -> dmake.cluster.v1.WorkersResponse
-	35, // 50: dmake.cluster.v1.Coordinator.Builds:output_type -> dmake.cluster.v1.BuildsResponse
-	37, // 51: dmake.cluster.v1.Coordinator.Drain:output_type -> dmake.cluster.v1.DrainResponse
-	39, // 52: dmake.cluster.v1.Coordinator.Info:output_type -> dmake.cluster.v1.InfoResponse
-	41, // 53: dmake.cluster.v1.Coordinator.Join:output_type -> dmake.cluster.v1.JoinResponse
-	43, // 54: dmake.cluster.v1.Coordinator.RaftPeers:output_type -> dmake.cluster.v1.RaftPeersResponse
-	45, // 55: dmake.cluster.v1.Coordinator.RemovePeer:output_type -> dmake.cluster.v1.RemovePeerResponse
-	47, // 56: dmake.cluster.v1.Coordinator.TransferLeader:output_type -> dmake.cluster.v1.TransferLeaderResponse
-	42, // [42:57] is the sub-list for method output_type
-	27, // [27:42] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	18, // 22: dmake.cluster.v1.AddStepsRequest.steps:type_name -> dmake.cluster.v1.StepSpec
+	0,  // 23: dmake.cluster.v1.Event.kind:type_name -> dmake.cluster.v1.Event.Kind
+	30, // 24: dmake.cluster.v1.StatusResponse.servers:type_name -> dmake.cluster.v1.ServerInfo
+	33, // 25: dmake.cluster.v1.WorkersResponse.workers:type_name -> dmake.cluster.v1.WorkerInfo
+	36, // 26: dmake.cluster.v1.BuildsResponse.builds:type_name -> dmake.cluster.v1.BuildInfo
+	30, // 27: dmake.cluster.v1.RaftPeersResponse.servers:type_name -> dmake.cluster.v1.ServerInfo
+	2,  // 28: dmake.cluster.v1.Coordinator.WorkerSession:input_type -> dmake.cluster.v1.WorkerMsg
+	15, // 29: dmake.cluster.v1.Coordinator.BuildPayload:input_type -> dmake.cluster.v1.BuildPayloadRequest
+	19, // 30: dmake.cluster.v1.Coordinator.Submit:input_type -> dmake.cluster.v1.SubmitRequest
+	21, // 31: dmake.cluster.v1.Coordinator.Seal:input_type -> dmake.cluster.v1.SealRequest
+	23, // 32: dmake.cluster.v1.Coordinator.AddSteps:input_type -> dmake.cluster.v1.AddStepsRequest
+	25, // 33: dmake.cluster.v1.Coordinator.Cancel:input_type -> dmake.cluster.v1.CancelRequest
+	27, // 34: dmake.cluster.v1.Coordinator.Events:input_type -> dmake.cluster.v1.EventsRequest
+	29, // 35: dmake.cluster.v1.Coordinator.Status:input_type -> dmake.cluster.v1.StatusRequest
+	32, // 36: dmake.cluster.v1.Coordinator.Workers:input_type -> dmake.cluster.v1.WorkersRequest
+	35, // 37: dmake.cluster.v1.Coordinator.Builds:input_type -> dmake.cluster.v1.BuildsRequest
+	38, // 38: dmake.cluster.v1.Coordinator.Drain:input_type -> dmake.cluster.v1.DrainRequest
+	40, // 39: dmake.cluster.v1.Coordinator.Info:input_type -> dmake.cluster.v1.InfoRequest
+	42, // 40: dmake.cluster.v1.Coordinator.Join:input_type -> dmake.cluster.v1.JoinRequest
+	44, // 41: dmake.cluster.v1.Coordinator.RaftPeers:input_type -> dmake.cluster.v1.RaftPeersRequest
+	46, // 42: dmake.cluster.v1.Coordinator.RemovePeer:input_type -> dmake.cluster.v1.RemovePeerRequest
+	48, // 43: dmake.cluster.v1.Coordinator.TransferLeader:input_type -> dmake.cluster.v1.TransferLeaderRequest
+	8,  // 44: dmake.cluster.v1.Coordinator.WorkerSession:output_type -> dmake.cluster.v1.CoordMsg
+	16, // 45: dmake.cluster.v1.Coordinator.BuildPayload:output_type -> dmake.cluster.v1.BuildPayloadResponse
+	20, // 46: dmake.cluster.v1.Coordinator.Submit:output_type -> dmake.cluster.v1.SubmitResponse
+	22, // 47: dmake.cluster.v1.Coordinator.Seal:output_type -> dmake.cluster.v1.SealResponse
+	24, // 48: dmake.cluster.v1.Coordinator.AddSteps:output_type -> dmake.cluster.v1.AddStepsResponse
+	26, // 49: dmake.cluster.v1.Coordinator.Cancel:output_type -> dmake.cluster.v1.CancelResponse
+	28, // 50: dmake.cluster.v1.Coordinator.Events:output_type -> dmake.cluster.v1.Event
+	31, // 51: dmake.cluster.v1.Coordinator.Status:output_type -> dmake.cluster.v1.StatusResponse
+	34, // 52: dmake.cluster.v1.Coordinator.Workers:output_type -> dmake.cluster.v1.WorkersResponse
+	37, // 53: dmake.cluster.v1.Coordinator.Builds:output_type -> dmake.cluster.v1.BuildsResponse
+	39, // 54: dmake.cluster.v1.Coordinator.Drain:output_type -> dmake.cluster.v1.DrainResponse
+	41, // 55: dmake.cluster.v1.Coordinator.Info:output_type -> dmake.cluster.v1.InfoResponse
+	43, // 56: dmake.cluster.v1.Coordinator.Join:output_type -> dmake.cluster.v1.JoinResponse
+	45, // 57: dmake.cluster.v1.Coordinator.RaftPeers:output_type -> dmake.cluster.v1.RaftPeersResponse
+	47, // 58: dmake.cluster.v1.Coordinator.RemovePeer:output_type -> dmake.cluster.v1.RemovePeerResponse
+	49, // 59: dmake.cluster.v1.Coordinator.TransferLeader:output_type -> dmake.cluster.v1.TransferLeaderResponse
+	44, // [44:60] is the sub-list for method output_type
+	28, // [28:44] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_pkg_cluster_proto_dmake_proto_init() }
@@ -3302,7 +3427,7 @@ func file_pkg_cluster_proto_dmake_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pkg_cluster_proto_dmake_proto_rawDesc), len(file_pkg_cluster_proto_dmake_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   47,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	Coordinator_BuildPayload_FullMethodName   = "/dmake.cluster.v1.Coordinator/BuildPayload"
 	Coordinator_Submit_FullMethodName         = "/dmake.cluster.v1.Coordinator/Submit"
 	Coordinator_Seal_FullMethodName           = "/dmake.cluster.v1.Coordinator/Seal"
+	Coordinator_AddSteps_FullMethodName       = "/dmake.cluster.v1.Coordinator/AddSteps"
 	Coordinator_Cancel_FullMethodName         = "/dmake.cluster.v1.Coordinator/Cancel"
 	Coordinator_Events_FullMethodName         = "/dmake.cluster.v1.Coordinator/Events"
 	Coordinator_Status_FullMethodName         = "/dmake.cluster.v1.Coordinator/Status"
@@ -56,6 +57,8 @@ type CoordinatorClient interface {
 	BuildPayload(ctx context.Context, in *BuildPayloadRequest, opts ...grpc.CallOption) (*BuildPayloadResponse, error)
 	Submit(ctx context.Context, in *SubmitRequest, opts ...grpc.CallOption) (*SubmitResponse, error)
 	Seal(ctx context.Context, in *SealRequest, opts ...grpc.CallOption) (*SealResponse, error)
+	// AddSteps adds steps to a running build (a recursive make joining it).
+	AddSteps(ctx context.Context, in *AddStepsRequest, opts ...grpc.CallOption) (*AddStepsResponse, error)
 	Cancel(ctx context.Context, in *CancelRequest, opts ...grpc.CallOption) (*CancelResponse, error)
 	Events(ctx context.Context, in *EventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
@@ -115,6 +118,16 @@ func (c *coordinatorClient) Seal(ctx context.Context, in *SealRequest, opts ...g
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SealResponse)
 	err := c.cc.Invoke(ctx, Coordinator_Seal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *coordinatorClient) AddSteps(ctx context.Context, in *AddStepsRequest, opts ...grpc.CallOption) (*AddStepsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddStepsResponse)
+	err := c.cc.Invoke(ctx, Coordinator_AddSteps_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +270,8 @@ type CoordinatorServer interface {
 	BuildPayload(context.Context, *BuildPayloadRequest) (*BuildPayloadResponse, error)
 	Submit(context.Context, *SubmitRequest) (*SubmitResponse, error)
 	Seal(context.Context, *SealRequest) (*SealResponse, error)
+	// AddSteps adds steps to a running build (a recursive make joining it).
+	AddSteps(context.Context, *AddStepsRequest) (*AddStepsResponse, error)
 	Cancel(context.Context, *CancelRequest) (*CancelResponse, error)
 	Events(*EventsRequest, grpc.ServerStreamingServer[Event]) error
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
@@ -290,6 +305,9 @@ func (UnimplementedCoordinatorServer) Submit(context.Context, *SubmitRequest) (*
 }
 func (UnimplementedCoordinatorServer) Seal(context.Context, *SealRequest) (*SealResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Seal not implemented")
+}
+func (UnimplementedCoordinatorServer) AddSteps(context.Context, *AddStepsRequest) (*AddStepsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddSteps not implemented")
 }
 func (UnimplementedCoordinatorServer) Cancel(context.Context, *CancelRequest) (*CancelResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Cancel not implemented")
@@ -402,6 +420,24 @@ func _Coordinator_Seal_Handler(srv interface{}, ctx context.Context, dec func(in
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(CoordinatorServer).Seal(ctx, req.(*SealRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Coordinator_AddSteps_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddStepsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoordinatorServer).AddSteps(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Coordinator_AddSteps_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoordinatorServer).AddSteps(ctx, req.(*AddStepsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -615,6 +651,10 @@ var Coordinator_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Seal",
 			Handler:    _Coordinator_Seal_Handler,
+		},
+		{
+			MethodName: "AddSteps",
+			Handler:    _Coordinator_AddSteps_Handler,
 		},
 		{
 			MethodName: "Cancel",
