@@ -18,6 +18,10 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// stepRunner is what workers run steps with. ShellRunner runs a step's
+// payload with /bin/sh; dmake's make step runner plugs in here.
+func stepRunner() cluster.StepRunner { return cluster.ShellRunner{} }
+
 func logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
@@ -113,7 +117,7 @@ func workerCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			a, err := worker.New(worker.Config{
 				ID: c.String("id"), Name: c.String("name"), Slots: c.Int("slots"), Labels: splitList(c.StringSlice("labels")),
-				Coordinators: splitList(c.StringSlice("coordinators")), Runner: cluster.ShellRunner{}, Logger: logger(),
+				Coordinators: splitList(c.StringSlice("coordinators")), Runner: stepRunner(), Logger: logger(),
 			})
 			if err != nil {
 				return err
@@ -177,7 +181,7 @@ func devCommand() *cli.Command {
 			done := make(chan struct{}, c.Int("workers"))
 			for i := range c.Int("workers") {
 				a, err := worker.New(worker.Config{Name: fmt.Sprintf("dev-%d", i+1), Slots: c.Int("slots"),
-					Coordinators: []string{co.Addr()}, Runner: cluster.ShellRunner{}, Logger: logger()})
+					Coordinators: []string{co.Addr()}, Runner: stepRunner(), Logger: logger()})
 				if err != nil {
 					return err
 				}
