@@ -26,14 +26,14 @@ const magic = "dmake-build/1\n"
 
 // buildPayload is what every step of a build shares.
 type buildPayload struct {
-	Dir     string
-	Program string
-	Env     []string // the base environment of recipes (MAKEFLAGS, MAKELEVEL, ...)
-	Silent, IgnoreErrors, AlwaysMake bool
+	Dir                                                             string
+	Program                                                         string
+	Env                                                             []string // the base environment of recipes (MAKEFLAGS, MAKELEVEL, ...)
+	Silent, IgnoreErrors, AlwaysMake                                bool
 	OneShell, Posix, SilentAll, IgnoreAll, DeleteOnError, ExportAll bool
-	Precious []string
-	Suffixes []string // .SUFFIXES, for $* of explicit rules
-	Sets     [][]varRecord // variable sets; Sets[0] is the global one
+	Precious                                                        []string
+	Suffixes                                                        []string      // .SUFFIXES, for $* of explicit rules
+	Sets                                                            [][]varRecord // variable sets; Sets[0] is the global one
 }
 
 type varRecord struct {
