@@ -14,13 +14,17 @@ import (
 
 	"github.com/dmake/dmake/pkg/cluster"
 	"github.com/dmake/dmake/pkg/cluster/coord"
+	"github.com/dmake/dmake/pkg/cluster/makestep"
 	"github.com/dmake/dmake/pkg/cluster/worker"
 	"github.com/urfave/cli/v2"
 )
 
-// stepRunner is what workers run steps with. ShellRunner runs a step's
-// payload with /bin/sh; dmake's make step runner plugs in here.
-func stepRunner() cluster.StepRunner { return cluster.ShellRunner{} }
+// stepRunner is what workers run steps with: make steps that dmake
+// submitted go through makestep.Runner (the local builder's own step
+// logic); plain shell steps (tests, benchmarks) through ShellRunner.
+func stepRunner() cluster.StepRunner {
+	return &makestep.Runner{Fallback: cluster.ShellRunner{}}
+}
 
 func logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
