@@ -26,6 +26,16 @@ type BuildSpec struct {
 	// the client sends it in chunks.
 	Payload []byte
 	Steps   []StepSpec
+	// Probe, if set, is a file the client has written under Dir: a worker
+	// runs the build's steps only if it reads the same content there, which
+	// proves it sees the client's tree. Without it, Dir must exist.
+	Probe Probe
+}
+
+// Probe is a file, relative to the build's Dir, and its content.
+type Probe struct {
+	Path    string
+	Content []byte
 }
 
 // StepSpec is one step of a build.

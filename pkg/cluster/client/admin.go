@@ -97,6 +97,17 @@ func (c *Client) TransferLeader(ctx context.Context, id string) error {
 	})
 }
 
+// BuildInfo fetches a build's payload, directory and probe from any
+// coordinator.
+func (c *Client) BuildInfo(ctx context.Context, build string) (*pb.BuildPayloadResponse, error) {
+	var out *pb.BuildPayloadResponse
+	err := c.unary(ctx, func(ctx context.Context, s pb.CoordinatorClient) (err error) {
+		out, err = s.BuildPayload(ctx, &pb.BuildPayloadRequest{Build: build})
+		return err
+	})
+	return out, err
+}
+
 // BuildPayload fetches a build's payload from any coordinator.
 func (c *Client) BuildPayload(ctx context.Context, build string) ([]byte, error) {
 	var out *pb.BuildPayloadResponse

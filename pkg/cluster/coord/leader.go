@@ -85,8 +85,9 @@ type leader struct {
 	// round (choose, commit, send), so a worker's new stream is never
 	// registered while an Assign for that worker is between commit and send.
 	mu        sync.Mutex
-	conns     map[string]*workerConn // by worker ID: live, reconciled streams
-	cancelled map[stepKey]bool       // attempts we already told to stop
+	conns     map[string]*workerConn       // by worker ID: live, reconciled streams
+	cancelled map[stepKey]bool             // attempts we already told to stop
+	refused   map[string]map[string]string // build → worker → why it cannot run the build
 
 	// dlMu guards deadlines, which every worker message renews; it is not
 	// mu, so renewals do not wait for a scheduler round's commit.
@@ -107,7 +108,7 @@ func newLeader(c *Coordinator) *leader {
 	ctx, cancel := context.WithCancel(c.ctx)
 	ld := &leader{
 		c: c, ctx: ctx, cancel: cancel,
-		conns: map[string]*workerConn{}, deadlines: map[string]time.Time{}, cancelled: map[stepKey]bool{},
+		conns: map[string]*workerConn{}, deadlines: map[string]time.Time{}, cancelled: map[stepKey]bool{}, refused: map[string]map[string]string{},
 		wake: make(chan struct{}, 1), results: make(chan report, 4096),
 	}
 	// Every known worker gets a fresh lease: the failover grace.

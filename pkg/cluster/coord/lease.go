@@ -160,5 +160,8 @@ func (ld *leader) collectBuilds(now time.Time) {
 		if _, err := ld.c.apply(fsm.BuildGCType, &fsm.BuildGC{ID: id}); err != nil {
 			return
 		}
+		ld.mu.Lock()
+		delete(ld.refused, id)
+		ld.mu.Unlock()
 	}
 }

@@ -44,7 +44,8 @@ type slot struct {
 type candidate struct {
 	build  *fsm.Build
 	step   buildstate.StepID
-	lostOn []string
+	lostOn []string          // workers to avoid if another is free
+	cannot map[string]string // workers that must not get it (and why)
 }
 
 // plan is the pure part of a round: given ready steps per build (in each
@@ -62,9 +63,13 @@ func plan(perBuild [][]candidate, slots []*slot) []assignment {
 				continue
 			}
 			cand := list[next[bi]]
-			s := pickSlot(slots, cand.lostOn)
+			s := pickSlot(slots, cand.lostOn, cand.cannot)
 			if s == nil {
-				return out
+				if cand.cannot == nil {
+					return out // no free slot anywhere
+				}
+				next[bi] = len(list) // no slot this build may use
+				continue
 			}
 			next[bi]++
 			s.free--
@@ -80,10 +85,10 @@ type assignment struct {
 	conn *workerConn
 }
 
-func pickSlot(slots []*slot, avoid []string) *slot {
+func pickSlot(slots []*slot, avoid []string, cannot map[string]string) *slot {
 	var best, bestAvoided *slot
 	for _, s := range slots {
-		if s.free <= 0 {
+		if _, no := cannot[s.conn.id]; s.free <= 0 || no {
 			continue
 		}
 		if slices.Contains(avoid, s.conn.id) {
@@ -130,6 +135,7 @@ func (ld *leader) round() {
 				}
 			}
 			var list []candidate
+			cannot := ld.refused[b.ID]
 			for _, id := range b.State.ReadySteps() {
 				if limit >= 0 && len(list) >= limit {
 					break
@@ -138,7 +144,7 @@ func (ld *leader) round() {
 				if losses := b.State.Losses(id); losses > 0 && now.Before(time.UnixMilli(si.LostAt).Add(ld.c.cfg.backoff(losses))) {
 					continue
 				}
-				list = append(list, candidate{build: b, step: id, lostOn: si.LostOn})
+				list = append(list, candidate{build: b, step: id, lostOn: si.LostOn, cannot: cannot})
 			}
 			if len(list) > 0 {
 				perBuild = append(perBuild, list)

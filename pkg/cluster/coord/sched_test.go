@@ -44,6 +44,10 @@ func TestPlan(t *testing.T) {
 			[]pick{{"a", 0, "x"}}},
 		{"but use it if nothing else is free", [][]candidate{cands(ba, 1, "x", "y")}, slots(1, 3),
 			[]pick{{"a", 0, "y"}}},
+		{"a worker that cannot run a build is skipped for it only", [][]candidate{
+			{{build: ba, step: 0, cannot: map[string]string{"x": "no"}}, {build: ba, step: 1, cannot: map[string]string{"x": "no"}}},
+			cands(bb, 2)}, slots(2, 1),
+			[]pick{{"a", 0, "y"}, {"b", 0, "x"}, {"b", 1, "x"}}},
 		{"short build drops out", [][]candidate{cands(ba, 1), cands(bb, 3)}, slots(5),
 			[]pick{{"a", 0, "x"}, {"b", 0, "x"}, {"b", 1, "x"}, {"b", 2, "x"}}},
 	} {

@@ -54,6 +54,7 @@ func (c *Coordinator) Submit(ctx context.Context, req *pb.SubmitRequest) (*pb.Su
 			o = &pb.BuildOptions{}
 		}
 		if _, err := c.write(fsm.BuildSubmitType, &fsm.BuildSubmit{ID: req.Build, Dir: req.Dir, Stamp: stamp(),
+			ProbePath: req.ProbePath, ProbeContent: req.ProbeContent,
 			Options: fsm.Options{Jobs: o.Jobs, KeepGoing: o.KeepGoing, MaxLosses: o.MaxLosses}}); err != nil {
 			return nil, err
 		}
@@ -183,17 +184,17 @@ func eventPB(e *fsm.Event) *pb.Event {
 
 // BuildPayload returns a build's payload.
 func (c *Coordinator) BuildPayload(ctx context.Context, req *pb.BuildPayloadRequest) (*pb.BuildPayloadResponse, error) {
-	var p []byte
-	found := false
+	var resp *pb.BuildPayloadResponse
 	c.fsm.Read(func(st *fsm.State) {
 		if b := st.Builds[req.Build]; b != nil {
-			p, found = b.Payload[:len(b.Payload):len(b.Payload)], true
+			resp = &pb.BuildPayloadResponse{Payload: b.Payload[:len(b.Payload):len(b.Payload)], Dir: b.Dir,
+				ProbePath: b.ProbePath, ProbeContent: b.ProbeContent}
 		}
 	})
-	if !found {
+	if resp == nil {
 		return nil, status.Errorf(codes.NotFound, "no build %q", req.Build)
 	}
-	return &pb.BuildPayloadResponse{Payload: p}, nil
+	return resp, nil
 }
 
 // Status describes the cluster as this node sees it.
@@ -223,10 +224,15 @@ func (c *Coordinator) Status(ctx context.Context, req *pb.StatusRequest) (*pb.St
 // Workers lists the workers.
 func (c *Coordinator) Workers(ctx context.Context, req *pb.WorkersRequest) (*pb.WorkersResponse, error) {
 	resp := &pb.WorkersResponse{}
+	var refused map[string][]string
+	if ld := c.leaderOrNil(); ld != nil {
+		refused = ld.refusals()
+	}
 	c.fsm.Read(func(st *fsm.State) {
 		for _, w := range st.SortedWorkers() {
 			resp.Workers = append(resp.Workers, &pb.WorkerInfo{Id: w.ID, Name: w.Name, Slots: w.Slots, Labels: w.Labels,
-				Session: w.Session, Status: w.Status.String(), Running: w.Running, DrainDeadlineUnixMs: w.DrainDeadline})
+				Session: w.Session, Status: w.Status.String(), Running: w.Running, DrainDeadlineUnixMs: w.DrainDeadline,
+				Refused: refused[w.ID]})
 		}
 	})
 	return resp, nil

@@ -2,6 +2,7 @@ package coord
 
 import (
 	"errors"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -261,11 +262,47 @@ func (ld *leader) receive(wc *workerConn, stream pb.Coordinator_WorkerSessionSer
 			ld.results <- report{conn: wc, output: x.Output}
 		case *pb.WorkerMsg_Result:
 			ld.results <- report{conn: wc, result: x.Result}
+		case *pb.WorkerMsg_Refuse:
+			ld.refuse(wc, x.Refuse)
 		case *pb.WorkerMsg_Started:
 		case *pb.WorkerMsg_Hello:
 			return status.Error(codes.InvalidArgument, "second Hello on one stream")
 		}
 	}
+}
+
+// refuse records that a worker cannot run a build's steps (it does not see
+// the build's files) and requeues the attempt it gave back, not as a loss.
+// The scheduler then leaves that worker out for that build.
+func (ld *leader) refuse(wc *workerConn, r *pb.Refuse) {
+	if r.Ref == nil {
+		return
+	}
+	ld.mu.Lock()
+	if ld.refused[r.Ref.Build] == nil {
+		ld.refused[r.Ref.Build] = map[string]string{}
+	}
+	ld.refused[r.Ref.Build][wc.id] = r.Reason
+	ld.mu.Unlock()
+	ld.c.log.Warn("worker refused a build", "worker", wc.id, "build", r.Ref.Build, "why", r.Reason)
+	_, _ = ld.c.apply(fsm.RequeueType, &fsm.Requeue{Stamp: stamp(), Items: []fsm.RequeueItem{{
+		Build: r.Ref.Build, Step: r.Ref.Step, Attempt: r.Ref.Attempt, Reason: "worker " + wc.id + " cannot run this build: " + r.Reason}}})
+}
+
+// refusals returns, per worker, "BUILD: why" for the builds it refused.
+func (ld *leader) refusals() map[string][]string {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	out := map[string][]string{}
+	for b, ws := range ld.refused {
+		for w, why := range ws {
+			out[w] = append(out[w], b+": "+why)
+		}
+	}
+	for _, l := range out {
+		sort.Strings(l)
+	}
+	return out
 }
 
 func (c *Coordinator) leaderOrNil() *leader {

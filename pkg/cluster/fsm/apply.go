@@ -19,7 +19,8 @@ func (a *applier) buildSubmit(c *BuildSubmit) *Result {
 	if _, ok := a.st.Builds[c.ID]; ok {
 		return &Result{}
 	}
-	a.st.Builds[c.ID] = &Build{ID: c.ID, Index: a.index, Options: c.Options, Dir: c.Dir, SubmittedAt: c.Stamp}
+	a.st.Builds[c.ID] = &Build{ID: c.ID, Index: a.index, Options: c.Options, Dir: c.Dir,
+		ProbePath: c.ProbePath, ProbeContent: c.ProbeContent, SubmittedAt: c.Stamp}
 	return &Result{}
 }
 

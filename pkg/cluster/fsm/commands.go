@@ -50,10 +50,12 @@ type StepSpec struct {
 // BuildSubmit creates a build that is still being submitted (not sealed). A
 // second BuildSubmit for an existing ID is a no-op.
 type BuildSubmit struct {
-	ID      string
-	Options Options
-	Dir     string
-	Stamp   int64 // leader's clock, Unix ms
+	ID           string
+	Options      Options
+	Dir          string
+	ProbePath    string // a file under Dir whose content proves a worker sees Dir
+	ProbeContent []byte
+	Stamp        int64 // leader's clock, Unix ms
 }
 
 // BuildChunk appends part of the build payload and some steps. Chunks are

@@ -43,7 +43,7 @@ func (x *tfsm) ok(typ MsgType, body any) *Result {
 
 // submit creates build "b": 0 and 1 are leaves, 2 needs both.
 func (x *tfsm) submit(opts Options) {
-	x.ok(BuildSubmitType, &BuildSubmit{ID: "b", Options: opts, Dir: "/src", Stamp: 1})
+	x.ok(BuildSubmitType, &BuildSubmit{ID: "b", Options: opts, Dir: "/src", ProbePath: ".probe", ProbeContent: []byte("p"), Stamp: 1})
 	x.ok(BuildChunkType, &BuildChunk{ID: "b", Chunk: 0, PayloadPart: []byte("db-"), Steps: []StepSpec{{Target: "a.o", Payload: []byte("cc a")}, {Target: "b.o", Priority: 1}}})
 	x.ok(BuildChunkType, &BuildChunk{ID: "b", Chunk: 1, PayloadPart: []byte("part2"), Steps: []StepSpec{{Target: "prog", Deps: []int32{0, 1}, Priority: 2}}})
 	x.ok(BuildSealType, &BuildSeal{ID: "b", Chunks: 2, Steps: 3, PayloadLen: 8, Stamp: 2})

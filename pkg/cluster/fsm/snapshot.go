@@ -24,22 +24,24 @@ type image struct {
 }
 
 type savedBuild struct {
-	ID          string
-	Index       uint64
-	Options     Options
-	Dir         string
-	Payload     []byte
-	Specs       []StepSpec
-	NextChunk   uint32
-	Sealed      bool
-	Cancelled   bool
-	Finished    bool
-	SubmittedAt int64
-	FinishedAt  int64
-	State       *buildstate.Saved
-	Steps       []StepInfo
-	Events      []Event
-	AddKeys     []addKey
+	ID           string
+	Index        uint64
+	Options      Options
+	Dir          string
+	ProbePath    string
+	ProbeContent []byte
+	Payload      []byte
+	Specs        []StepSpec
+	NextChunk    uint32
+	Sealed       bool
+	Cancelled    bool
+	Finished     bool
+	SubmittedAt  int64
+	FinishedAt   int64
+	State        *buildstate.Saved
+	Steps        []StepInfo
+	Events       []Event
+	AddKeys      []addKey
 }
 
 type addKey struct {
@@ -54,7 +56,7 @@ func capture(st *State) *image {
 	img := &image{Applied: st.Applied}
 	for _, b := range st.SortedBuilds() {
 		sb := savedBuild{
-			ID: b.ID, Index: b.Index, Options: b.Options, Dir: b.Dir,
+			ID: b.ID, Index: b.Index, Options: b.Options, Dir: b.Dir, ProbePath: b.ProbePath, ProbeContent: b.ProbeContent,
 			Payload: b.Payload[:len(b.Payload):len(b.Payload)], Specs: b.Specs[:len(b.Specs):len(b.Specs)],
 			NextChunk: b.NextChunk, Sealed: b.Sealed, Cancelled: b.Cancelled, Finished: b.Finished,
 			SubmittedAt: b.SubmittedAt, FinishedAt: b.FinishedAt,
@@ -91,7 +93,8 @@ func (img *image) state() *State {
 	for i := range img.Builds {
 		sb := &img.Builds[i]
 		b := &Build{
-			ID: sb.ID, Index: sb.Index, Options: sb.Options, Dir: sb.Dir, Payload: sb.Payload, Specs: sb.Specs,
+			ID: sb.ID, Index: sb.Index, Options: sb.Options, Dir: sb.Dir, ProbePath: sb.ProbePath, ProbeContent: sb.ProbeContent,
+			Payload: sb.Payload, Specs: sb.Specs,
 			NextChunk: sb.NextChunk, Sealed: sb.Sealed, Cancelled: sb.Cancelled, Finished: sb.Finished,
 			SubmittedAt: sb.SubmittedAt, FinishedAt: sb.FinishedAt, Steps: sb.Steps, Events: sb.Events,
 		}

@@ -99,22 +99,24 @@ type Event struct {
 
 // Build is one submitted build.
 type Build struct {
-	ID          string
-	Index       uint64 // log index of its submission: builds are ordered by it
-	Options     Options
-	Dir         string
-	Payload     []byte
-	Specs       []StepSpec
-	NextChunk   uint32
-	Sealed      bool
-	Cancelled   bool
-	Finished    bool
-	SubmittedAt int64
-	FinishedAt  int64
-	State       *buildstate.State // nil until sealed
-	Steps       []StepInfo
-	Events      []Event
-	AddKeys     map[string]int32 // BuildAddSteps keys applied → first step added
+	ID           string
+	Index        uint64 // log index of its submission: builds are ordered by it
+	Options      Options
+	Dir          string
+	ProbePath    string
+	ProbeContent []byte
+	Payload      []byte
+	Specs        []StepSpec
+	NextChunk    uint32
+	Sealed       bool
+	Cancelled    bool
+	Finished     bool
+	SubmittedAt  int64
+	FinishedAt   int64
+	State        *buildstate.State // nil until sealed
+	Steps        []StepInfo
+	Events       []Event
+	AddKeys      map[string]int32 // BuildAddSteps keys applied → first step added
 }
 
 // Status is the build's status as shown to users.

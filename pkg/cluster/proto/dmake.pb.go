@@ -88,7 +88,7 @@ func (x Event_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Event_Kind.Descriptor instead.
 func (Event_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{27, 0}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{28, 0}
 }
 
 type StepRef struct {
@@ -160,6 +160,7 @@ type WorkerMsg struct {
 	//	*WorkerMsg_Started
 	//	*WorkerMsg_Output
 	//	*WorkerMsg_Result
+	//	*WorkerMsg_Refuse
 	Msg           isWorkerMsg_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -247,6 +248,15 @@ func (x *WorkerMsg) GetResult() *Result {
 	return nil
 }
 
+func (x *WorkerMsg) GetRefuse() *Refuse {
+	if x != nil {
+		if x, ok := x.Msg.(*WorkerMsg_Refuse); ok {
+			return x.Refuse
+		}
+	}
+	return nil
+}
+
 type isWorkerMsg_Msg interface {
 	isWorkerMsg_Msg()
 }
@@ -271,6 +281,10 @@ type WorkerMsg_Result struct {
 	Result *Result `protobuf:"bytes,5,opt,name=result,proto3,oneof"`
 }
 
+type WorkerMsg_Refuse struct {
+	Refuse *Refuse `protobuf:"bytes,6,opt,name=refuse,proto3,oneof"`
+}
+
 func (*WorkerMsg_Hello) isWorkerMsg_Msg() {}
 
 func (*WorkerMsg_Heartbeat) isWorkerMsg_Msg() {}
@@ -280,6 +294,70 @@ func (*WorkerMsg_Started) isWorkerMsg_Msg() {}
 func (*WorkerMsg_Output) isWorkerMsg_Msg() {}
 
 func (*WorkerMsg_Result) isWorkerMsg_Msg() {}
+
+func (*WorkerMsg_Refuse) isWorkerMsg_Msg() {}
+
+// Refuse gives an assignment back: the worker cannot run this build's steps
+// (it does not see the build's files). Not a loss.
+type Refuse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ref           *StepRef               `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	Session       uint64                 `protobuf:"varint,2,opt,name=session,proto3" json:"session,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Refuse) Reset() {
+	*x = Refuse{}
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Refuse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Refuse) ProtoMessage() {}
+
+func (x *Refuse) ProtoReflect() protoreflect.Message {
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Refuse.ProtoReflect.Descriptor instead.
+func (*Refuse) Descriptor() ([]byte, []int) {
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Refuse) GetRef() *StepRef {
+	if x != nil {
+		return x.Ref
+	}
+	return nil
+}
+
+func (x *Refuse) GetSession() uint64 {
+	if x != nil {
+		return x.Session
+	}
+	return 0
+}
+
+func (x *Refuse) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
 
 // Hello opens (or resumes) a session. session 0 asks for a new one.
 type Hello struct {
@@ -298,7 +376,7 @@ type Hello struct {
 
 func (x *Hello) Reset() {
 	*x = Hello{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[2]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -310,7 +388,7 @@ func (x *Hello) String() string {
 func (*Hello) ProtoMessage() {}
 
 func (x *Hello) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[2]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -323,7 +401,7 @@ func (x *Hello) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hello.ProtoReflect.Descriptor instead.
 func (*Hello) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{2}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Hello) GetWorkerId() string {
@@ -391,7 +469,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[3]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -403,7 +481,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[3]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -416,7 +494,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{3}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Heartbeat) GetSeq() uint64 {
@@ -435,7 +513,7 @@ type Started struct {
 
 func (x *Started) Reset() {
 	*x = Started{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[4]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -447,7 +525,7 @@ func (x *Started) String() string {
 func (*Started) ProtoMessage() {}
 
 func (x *Started) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[4]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -460,7 +538,7 @@ func (x *Started) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Started.ProtoReflect.Descriptor instead.
 func (*Started) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{4}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Started) GetRef() *StepRef {
@@ -484,7 +562,7 @@ type Output struct {
 
 func (x *Output) Reset() {
 	*x = Output{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[5]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -496,7 +574,7 @@ func (x *Output) String() string {
 func (*Output) ProtoMessage() {}
 
 func (x *Output) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[5]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -509,7 +587,7 @@ func (x *Output) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Output.ProtoReflect.Descriptor instead.
 func (*Output) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{5}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Output) GetRef() *StepRef {
@@ -554,7 +632,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[6]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -566,7 +644,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[6]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -579,7 +657,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{6}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Result) GetRef() *StepRef {
@@ -641,7 +719,7 @@ type CoordMsg struct {
 
 func (x *CoordMsg) Reset() {
 	*x = CoordMsg{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[7]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -653,7 +731,7 @@ func (x *CoordMsg) String() string {
 func (*CoordMsg) ProtoMessage() {}
 
 func (x *CoordMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[7]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -666,7 +744,7 @@ func (x *CoordMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CoordMsg.ProtoReflect.Descriptor instead.
 func (*CoordMsg) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{7}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CoordMsg) GetMsg() isCoordMsg_Msg {
@@ -781,7 +859,7 @@ type Welcome struct {
 
 func (x *Welcome) Reset() {
 	*x = Welcome{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[8]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -793,7 +871,7 @@ func (x *Welcome) String() string {
 func (*Welcome) ProtoMessage() {}
 
 func (x *Welcome) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[8]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -806,7 +884,7 @@ func (x *Welcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
 func (*Welcome) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{8}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Welcome) GetSession() uint64 {
@@ -839,7 +917,7 @@ type HeartbeatAck struct {
 
 func (x *HeartbeatAck) Reset() {
 	*x = HeartbeatAck{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[9]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -851,7 +929,7 @@ func (x *HeartbeatAck) String() string {
 func (*HeartbeatAck) ProtoMessage() {}
 
 func (x *HeartbeatAck) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[9]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -864,7 +942,7 @@ func (x *HeartbeatAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatAck.ProtoReflect.Descriptor instead.
 func (*HeartbeatAck) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{9}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HeartbeatAck) GetSeq() uint64 {
@@ -887,7 +965,7 @@ type Assign struct {
 
 func (x *Assign) Reset() {
 	*x = Assign{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[10]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -899,7 +977,7 @@ func (x *Assign) String() string {
 func (*Assign) ProtoMessage() {}
 
 func (x *Assign) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[10]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -912,7 +990,7 @@ func (x *Assign) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assign.ProtoReflect.Descriptor instead.
 func (*Assign) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{10}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Assign) GetRef() *StepRef {
@@ -960,7 +1038,7 @@ type Cancel struct {
 
 func (x *Cancel) Reset() {
 	*x = Cancel{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[11]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -972,7 +1050,7 @@ func (x *Cancel) String() string {
 func (*Cancel) ProtoMessage() {}
 
 func (x *Cancel) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[11]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -985,7 +1063,7 @@ func (x *Cancel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cancel.ProtoReflect.Descriptor instead.
 func (*Cancel) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{11}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Cancel) GetRef() *StepRef {
@@ -1013,7 +1091,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[12]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1103,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[12]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1116,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{12}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Ack) GetRef() *StepRef {
@@ -1071,7 +1149,7 @@ type SessionExpired struct {
 
 func (x *SessionExpired) Reset() {
 	*x = SessionExpired{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[13]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1083,7 +1161,7 @@ func (x *SessionExpired) String() string {
 func (*SessionExpired) ProtoMessage() {}
 
 func (x *SessionExpired) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[13]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1096,7 +1174,7 @@ func (x *SessionExpired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionExpired.ProtoReflect.Descriptor instead.
 func (*SessionExpired) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{13}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SessionExpired) GetSession() uint64 {
@@ -1115,7 +1193,7 @@ type BuildPayloadRequest struct {
 
 func (x *BuildPayloadRequest) Reset() {
 	*x = BuildPayloadRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[14]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1127,7 +1205,7 @@ func (x *BuildPayloadRequest) String() string {
 func (*BuildPayloadRequest) ProtoMessage() {}
 
 func (x *BuildPayloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[14]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1140,7 +1218,7 @@ func (x *BuildPayloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildPayloadRequest.ProtoReflect.Descriptor instead.
 func (*BuildPayloadRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{14}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *BuildPayloadRequest) GetBuild() string {
@@ -1153,13 +1231,16 @@ func (x *BuildPayloadRequest) GetBuild() string {
 type BuildPayloadResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Payload       []byte                 `protobuf:"bytes,1,opt,name=payload,proto3" json:"payload,omitempty"`
+	Dir           string                 `protobuf:"bytes,2,opt,name=dir,proto3" json:"dir,omitempty"`
+	ProbePath     string                 `protobuf:"bytes,3,opt,name=probe_path,json=probePath,proto3" json:"probe_path,omitempty"` // relative to dir; empty: dir must exist
+	ProbeContent  []byte                 `protobuf:"bytes,4,opt,name=probe_content,json=probeContent,proto3" json:"probe_content,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BuildPayloadResponse) Reset() {
 	*x = BuildPayloadResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[15]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1252,7 @@ func (x *BuildPayloadResponse) String() string {
 func (*BuildPayloadResponse) ProtoMessage() {}
 
 func (x *BuildPayloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[15]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,12 +1265,33 @@ func (x *BuildPayloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildPayloadResponse.ProtoReflect.Descriptor instead.
 func (*BuildPayloadResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{15}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *BuildPayloadResponse) GetPayload() []byte {
 	if x != nil {
 		return x.Payload
+	}
+	return nil
+}
+
+func (x *BuildPayloadResponse) GetDir() string {
+	if x != nil {
+		return x.Dir
+	}
+	return ""
+}
+
+func (x *BuildPayloadResponse) GetProbePath() string {
+	if x != nil {
+		return x.ProbePath
+	}
+	return ""
+}
+
+func (x *BuildPayloadResponse) GetProbeContent() []byte {
+	if x != nil {
+		return x.ProbeContent
 	}
 	return nil
 }
@@ -1205,7 +1307,7 @@ type BuildOptions struct {
 
 func (x *BuildOptions) Reset() {
 	*x = BuildOptions{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[16]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1217,7 +1319,7 @@ func (x *BuildOptions) String() string {
 func (*BuildOptions) ProtoMessage() {}
 
 func (x *BuildOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[16]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1230,7 +1332,7 @@ func (x *BuildOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildOptions.ProtoReflect.Descriptor instead.
 func (*BuildOptions) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{16}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BuildOptions) GetJobs() int32 {
@@ -1266,7 +1368,7 @@ type StepSpec struct {
 
 func (x *StepSpec) Reset() {
 	*x = StepSpec{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[17]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1278,7 +1380,7 @@ func (x *StepSpec) String() string {
 func (*StepSpec) ProtoMessage() {}
 
 func (x *StepSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[17]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1291,7 +1393,7 @@ func (x *StepSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StepSpec.ProtoReflect.Descriptor instead.
 func (*StepSpec) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{17}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StepSpec) GetTarget() string {
@@ -1327,20 +1429,24 @@ func (x *StepSpec) GetPayload() []byte {
 // Chunks are numbered from 0 and applied in order; resending an applied chunk
 // is a no-op.
 type SubmitRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Build         string                 `protobuf:"bytes,1,opt,name=build,proto3" json:"build,omitempty"`
-	Chunk         uint32                 `protobuf:"varint,2,opt,name=chunk,proto3" json:"chunk,omitempty"`
-	Options       *BuildOptions          `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
-	Dir           string                 `protobuf:"bytes,4,opt,name=dir,proto3" json:"dir,omitempty"`
-	PayloadPart   []byte                 `protobuf:"bytes,5,opt,name=payload_part,json=payloadPart,proto3" json:"payload_part,omitempty"`
-	Steps         []*StepSpec            `protobuf:"bytes,6,rep,name=steps,proto3" json:"steps,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Build       string                 `protobuf:"bytes,1,opt,name=build,proto3" json:"build,omitempty"`
+	Chunk       uint32                 `protobuf:"varint,2,opt,name=chunk,proto3" json:"chunk,omitempty"`
+	Options     *BuildOptions          `protobuf:"bytes,3,opt,name=options,proto3" json:"options,omitempty"`
+	Dir         string                 `protobuf:"bytes,4,opt,name=dir,proto3" json:"dir,omitempty"`
+	PayloadPart []byte                 `protobuf:"bytes,5,opt,name=payload_part,json=payloadPart,proto3" json:"payload_part,omitempty"`
+	Steps       []*StepSpec            `protobuf:"bytes,6,rep,name=steps,proto3" json:"steps,omitempty"`
+	// A file the client wrote under dir (chunk 0 only): a worker runs the
+	// build's steps only if it reads the same content there.
+	ProbePath     string `protobuf:"bytes,7,opt,name=probe_path,json=probePath,proto3" json:"probe_path,omitempty"`
+	ProbeContent  []byte `protobuf:"bytes,8,opt,name=probe_content,json=probeContent,proto3" json:"probe_content,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubmitRequest) Reset() {
 	*x = SubmitRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[18]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1352,7 +1458,7 @@ func (x *SubmitRequest) String() string {
 func (*SubmitRequest) ProtoMessage() {}
 
 func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[18]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1365,7 +1471,7 @@ func (x *SubmitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRequest.ProtoReflect.Descriptor instead.
 func (*SubmitRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{18}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SubmitRequest) GetBuild() string {
@@ -1410,6 +1516,20 @@ func (x *SubmitRequest) GetSteps() []*StepSpec {
 	return nil
 }
 
+func (x *SubmitRequest) GetProbePath() string {
+	if x != nil {
+		return x.ProbePath
+	}
+	return ""
+}
+
+func (x *SubmitRequest) GetProbeContent() []byte {
+	if x != nil {
+		return x.ProbeContent
+	}
+	return nil
+}
+
 type SubmitResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1418,7 +1538,7 @@ type SubmitResponse struct {
 
 func (x *SubmitResponse) Reset() {
 	*x = SubmitResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[19]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +1550,7 @@ func (x *SubmitResponse) String() string {
 func (*SubmitResponse) ProtoMessage() {}
 
 func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[19]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1443,7 +1563,7 @@ func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{19}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{20}
 }
 
 type SealRequest struct {
@@ -1458,7 +1578,7 @@ type SealRequest struct {
 
 func (x *SealRequest) Reset() {
 	*x = SealRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[20]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1470,7 +1590,7 @@ func (x *SealRequest) String() string {
 func (*SealRequest) ProtoMessage() {}
 
 func (x *SealRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[20]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1483,7 +1603,7 @@ func (x *SealRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SealRequest.ProtoReflect.Descriptor instead.
 func (*SealRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{20}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SealRequest) GetBuild() string {
@@ -1522,7 +1642,7 @@ type SealResponse struct {
 
 func (x *SealResponse) Reset() {
 	*x = SealResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[21]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1534,7 +1654,7 @@ func (x *SealResponse) String() string {
 func (*SealResponse) ProtoMessage() {}
 
 func (x *SealResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[21]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1547,7 +1667,7 @@ func (x *SealResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SealResponse.ProtoReflect.Descriptor instead.
 func (*SealResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{21}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{22}
 }
 
 // AddStepsRequest adds steps to a sealed, unfinished build. A dep d >= 0
@@ -1565,7 +1685,7 @@ type AddStepsRequest struct {
 
 func (x *AddStepsRequest) Reset() {
 	*x = AddStepsRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[22]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1577,7 +1697,7 @@ func (x *AddStepsRequest) String() string {
 func (*AddStepsRequest) ProtoMessage() {}
 
 func (x *AddStepsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[22]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1590,7 +1710,7 @@ func (x *AddStepsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddStepsRequest.ProtoReflect.Descriptor instead.
 func (*AddStepsRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{22}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AddStepsRequest) GetBuild() string {
@@ -1623,7 +1743,7 @@ type AddStepsResponse struct {
 
 func (x *AddStepsResponse) Reset() {
 	*x = AddStepsResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[23]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1635,7 +1755,7 @@ func (x *AddStepsResponse) String() string {
 func (*AddStepsResponse) ProtoMessage() {}
 
 func (x *AddStepsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[23]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1648,7 +1768,7 @@ func (x *AddStepsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddStepsResponse.ProtoReflect.Descriptor instead.
 func (*AddStepsResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{23}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AddStepsResponse) GetFirst() int32 {
@@ -1667,7 +1787,7 @@ type CancelRequest struct {
 
 func (x *CancelRequest) Reset() {
 	*x = CancelRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[24]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1679,7 +1799,7 @@ func (x *CancelRequest) String() string {
 func (*CancelRequest) ProtoMessage() {}
 
 func (x *CancelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[24]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1692,7 +1812,7 @@ func (x *CancelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{24}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CancelRequest) GetBuild() string {
@@ -1710,7 +1830,7 @@ type CancelResponse struct {
 
 func (x *CancelResponse) Reset() {
 	*x = CancelResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[25]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1722,7 +1842,7 @@ func (x *CancelResponse) String() string {
 func (*CancelResponse) ProtoMessage() {}
 
 func (x *CancelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[25]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1735,7 +1855,7 @@ func (x *CancelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelResponse.ProtoReflect.Descriptor instead.
 func (*CancelResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{25}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{26}
 }
 
 type EventsRequest struct {
@@ -1748,7 +1868,7 @@ type EventsRequest struct {
 
 func (x *EventsRequest) Reset() {
 	*x = EventsRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[26]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1760,7 +1880,7 @@ func (x *EventsRequest) String() string {
 func (*EventsRequest) ProtoMessage() {}
 
 func (x *EventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[26]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1773,7 +1893,7 @@ func (x *EventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventsRequest.ProtoReflect.Descriptor instead.
 func (*EventsRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{26}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *EventsRequest) GetBuild() string {
@@ -1809,7 +1929,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[27]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1821,7 +1941,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[27]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1834,7 +1954,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{27}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Event) GetSeq() uint64 {
@@ -1922,7 +2042,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[28]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1934,7 +2054,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[28]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1947,7 +2067,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{28}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{29}
 }
 
 type ServerInfo struct {
@@ -1963,7 +2083,7 @@ type ServerInfo struct {
 
 func (x *ServerInfo) Reset() {
 	*x = ServerInfo{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[29]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1975,7 +2095,7 @@ func (x *ServerInfo) String() string {
 func (*ServerInfo) ProtoMessage() {}
 
 func (x *ServerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[29]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1988,7 +2108,7 @@ func (x *ServerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerInfo.ProtoReflect.Descriptor instead.
 func (*ServerInfo) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{29}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ServerInfo) GetId() string {
@@ -2040,7 +2160,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[30]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2052,7 +2172,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[30]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2065,7 +2185,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{30}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *StatusResponse) GetLeaderId() string {
@@ -2118,7 +2238,7 @@ type WorkersRequest struct {
 
 func (x *WorkersRequest) Reset() {
 	*x = WorkersRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[31]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2130,7 +2250,7 @@ func (x *WorkersRequest) String() string {
 func (*WorkersRequest) ProtoMessage() {}
 
 func (x *WorkersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[31]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2143,7 +2263,7 @@ func (x *WorkersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkersRequest.ProtoReflect.Descriptor instead.
 func (*WorkersRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{31}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{32}
 }
 
 type WorkerInfo struct {
@@ -2156,13 +2276,14 @@ type WorkerInfo struct {
 	Status              string                 `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
 	Running             int32                  `protobuf:"varint,7,opt,name=running,proto3" json:"running,omitempty"`
 	DrainDeadlineUnixMs int64                  `protobuf:"varint,8,opt,name=drain_deadline_unix_ms,json=drainDeadlineUnixMs,proto3" json:"drain_deadline_unix_ms,omitempty"`
+	Refused             []string               `protobuf:"bytes,9,rep,name=refused,proto3" json:"refused,omitempty"` // "BUILD: why" for builds it cannot run (leader's view)
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
 }
 
 func (x *WorkerInfo) Reset() {
 	*x = WorkerInfo{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[32]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2174,7 +2295,7 @@ func (x *WorkerInfo) String() string {
 func (*WorkerInfo) ProtoMessage() {}
 
 func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[32]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2187,7 +2308,7 @@ func (x *WorkerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkerInfo.ProtoReflect.Descriptor instead.
 func (*WorkerInfo) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{32}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *WorkerInfo) GetId() string {
@@ -2246,6 +2367,13 @@ func (x *WorkerInfo) GetDrainDeadlineUnixMs() int64 {
 	return 0
 }
 
+func (x *WorkerInfo) GetRefused() []string {
+	if x != nil {
+		return x.Refused
+	}
+	return nil
+}
+
 type WorkersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Workers       []*WorkerInfo          `protobuf:"bytes,1,rep,name=workers,proto3" json:"workers,omitempty"`
@@ -2255,7 +2383,7 @@ type WorkersResponse struct {
 
 func (x *WorkersResponse) Reset() {
 	*x = WorkersResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[33]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2267,7 +2395,7 @@ func (x *WorkersResponse) String() string {
 func (*WorkersResponse) ProtoMessage() {}
 
 func (x *WorkersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[33]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2280,7 +2408,7 @@ func (x *WorkersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkersResponse.ProtoReflect.Descriptor instead.
 func (*WorkersResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{33}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WorkersResponse) GetWorkers() []*WorkerInfo {
@@ -2298,7 +2426,7 @@ type BuildsRequest struct {
 
 func (x *BuildsRequest) Reset() {
 	*x = BuildsRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[34]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2310,7 +2438,7 @@ func (x *BuildsRequest) String() string {
 func (*BuildsRequest) ProtoMessage() {}
 
 func (x *BuildsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[34]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2323,7 +2451,7 @@ func (x *BuildsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildsRequest.ProtoReflect.Descriptor instead.
 func (*BuildsRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{34}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{35}
 }
 
 type BuildInfo struct {
@@ -2344,7 +2472,7 @@ type BuildInfo struct {
 
 func (x *BuildInfo) Reset() {
 	*x = BuildInfo{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[35]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2356,7 +2484,7 @@ func (x *BuildInfo) String() string {
 func (*BuildInfo) ProtoMessage() {}
 
 func (x *BuildInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[35]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2369,7 +2497,7 @@ func (x *BuildInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildInfo.ProtoReflect.Descriptor instead.
 func (*BuildInfo) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{35}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *BuildInfo) GetId() string {
@@ -2451,7 +2579,7 @@ type BuildsResponse struct {
 
 func (x *BuildsResponse) Reset() {
 	*x = BuildsResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[36]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2463,7 +2591,7 @@ func (x *BuildsResponse) String() string {
 func (*BuildsResponse) ProtoMessage() {}
 
 func (x *BuildsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[36]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2476,7 +2604,7 @@ func (x *BuildsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BuildsResponse.ProtoReflect.Descriptor instead.
 func (*BuildsResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{36}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *BuildsResponse) GetBuilds() []*BuildInfo {
@@ -2497,7 +2625,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[37]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2509,7 +2637,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[37]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2522,7 +2650,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{37}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *DrainRequest) GetWorker() string {
@@ -2554,7 +2682,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[38]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2566,7 +2694,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[38]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2579,7 +2707,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{38}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{39}
 }
 
 type InfoRequest struct {
@@ -2590,7 +2718,7 @@ type InfoRequest struct {
 
 func (x *InfoRequest) Reset() {
 	*x = InfoRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[39]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2602,7 +2730,7 @@ func (x *InfoRequest) String() string {
 func (*InfoRequest) ProtoMessage() {}
 
 func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[39]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2615,7 +2743,7 @@ func (x *InfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
 func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{39}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{40}
 }
 
 type InfoResponse struct {
@@ -2631,7 +2759,7 @@ type InfoResponse struct {
 
 func (x *InfoResponse) Reset() {
 	*x = InfoResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[40]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2643,7 +2771,7 @@ func (x *InfoResponse) String() string {
 func (*InfoResponse) ProtoMessage() {}
 
 func (x *InfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[40]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2656,7 +2784,7 @@ func (x *InfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoResponse.ProtoReflect.Descriptor instead.
 func (*InfoResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{40}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *InfoResponse) GetId() string {
@@ -2706,7 +2834,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[41]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2718,7 +2846,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[41]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2731,7 +2859,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{41}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *JoinRequest) GetId() string {
@@ -2770,7 +2898,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[42]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2782,7 +2910,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[42]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2795,7 +2923,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{42}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{43}
 }
 
 type RaftPeersRequest struct {
@@ -2806,7 +2934,7 @@ type RaftPeersRequest struct {
 
 func (x *RaftPeersRequest) Reset() {
 	*x = RaftPeersRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[43]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2818,7 +2946,7 @@ func (x *RaftPeersRequest) String() string {
 func (*RaftPeersRequest) ProtoMessage() {}
 
 func (x *RaftPeersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[43]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2831,7 +2959,7 @@ func (x *RaftPeersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftPeersRequest.ProtoReflect.Descriptor instead.
 func (*RaftPeersRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{43}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{44}
 }
 
 type RaftPeersResponse struct {
@@ -2843,7 +2971,7 @@ type RaftPeersResponse struct {
 
 func (x *RaftPeersResponse) Reset() {
 	*x = RaftPeersResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[44]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2855,7 +2983,7 @@ func (x *RaftPeersResponse) String() string {
 func (*RaftPeersResponse) ProtoMessage() {}
 
 func (x *RaftPeersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[44]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2868,7 +2996,7 @@ func (x *RaftPeersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftPeersResponse.ProtoReflect.Descriptor instead.
 func (*RaftPeersResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{44}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RaftPeersResponse) GetServers() []*ServerInfo {
@@ -2887,7 +3015,7 @@ type RemovePeerRequest struct {
 
 func (x *RemovePeerRequest) Reset() {
 	*x = RemovePeerRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[45]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2899,7 +3027,7 @@ func (x *RemovePeerRequest) String() string {
 func (*RemovePeerRequest) ProtoMessage() {}
 
 func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[45]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2912,7 +3040,7 @@ func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerRequest.ProtoReflect.Descriptor instead.
 func (*RemovePeerRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{45}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *RemovePeerRequest) GetId() string {
@@ -2930,7 +3058,7 @@ type RemovePeerResponse struct {
 
 func (x *RemovePeerResponse) Reset() {
 	*x = RemovePeerResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[46]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2942,7 +3070,7 @@ func (x *RemovePeerResponse) String() string {
 func (*RemovePeerResponse) ProtoMessage() {}
 
 func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[46]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2955,7 +3083,7 @@ func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerResponse.ProtoReflect.Descriptor instead.
 func (*RemovePeerResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{46}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{47}
 }
 
 type TransferLeaderRequest struct {
@@ -2967,7 +3095,7 @@ type TransferLeaderRequest struct {
 
 func (x *TransferLeaderRequest) Reset() {
 	*x = TransferLeaderRequest{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[47]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2979,7 +3107,7 @@ func (x *TransferLeaderRequest) String() string {
 func (*TransferLeaderRequest) ProtoMessage() {}
 
 func (x *TransferLeaderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[47]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2992,7 +3120,7 @@ func (x *TransferLeaderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaderRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeaderRequest) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{47}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *TransferLeaderRequest) GetId() string {
@@ -3010,7 +3138,7 @@ type TransferLeaderResponse struct {
 
 func (x *TransferLeaderResponse) Reset() {
 	*x = TransferLeaderResponse{}
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[48]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3022,7 +3150,7 @@ func (x *TransferLeaderResponse) String() string {
 func (*TransferLeaderResponse) ProtoMessage() {}
 
 func (x *TransferLeaderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[48]
+	mi := &file_pkg_cluster_proto_dmake_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3035,7 +3163,7 @@ func (x *TransferLeaderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaderResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeaderResponse) Descriptor() ([]byte, []int) {
-	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{48}
+	return file_pkg_cluster_proto_dmake_proto_rawDescGZIP(), []int{49}
 }
 
 var File_pkg_cluster_proto_dmake_proto protoreflect.FileDescriptor
@@ -3046,14 +3174,19 @@ const file_pkg_cluster_proto_dmake_proto_rawDesc = "" +
 	"\aStepRef\x12\x14\n" +
 	"\x05build\x18\x01 \x01(\tR\x05build\x12\x12\n" +
 	"\x04step\x18\x02 \x01(\x05R\x04step\x12\x18\n" +
-	"\aattempt\x18\x03 \x01(\rR\aattempt\"\x9f\x02\n" +
+	"\aattempt\x18\x03 \x01(\rR\aattempt\"\xd3\x02\n" +
 	"\tWorkerMsg\x12/\n" +
 	"\x05hello\x18\x01 \x01(\v2\x17.dmake.cluster.v1.HelloH\x00R\x05hello\x12;\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x1b.dmake.cluster.v1.HeartbeatH\x00R\theartbeat\x125\n" +
 	"\astarted\x18\x03 \x01(\v2\x19.dmake.cluster.v1.StartedH\x00R\astarted\x122\n" +
 	"\x06output\x18\x04 \x01(\v2\x18.dmake.cluster.v1.OutputH\x00R\x06output\x122\n" +
-	"\x06result\x18\x05 \x01(\v2\x18.dmake.cluster.v1.ResultH\x00R\x06resultB\x05\n" +
-	"\x03msg\"\x9c\x02\n" +
+	"\x06result\x18\x05 \x01(\v2\x18.dmake.cluster.v1.ResultH\x00R\x06result\x122\n" +
+	"\x06refuse\x18\x06 \x01(\v2\x18.dmake.cluster.v1.RefuseH\x00R\x06refuseB\x05\n" +
+	"\x03msg\"g\n" +
+	"\x06Refuse\x12+\n" +
+	"\x03ref\x18\x01 \x01(\v2\x19.dmake.cluster.v1.StepRefR\x03ref\x12\x18\n" +
+	"\asession\x18\x02 \x01(\x04R\asession\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x9c\x02\n" +
 	"\x05Hello\x12\x1b\n" +
 	"\tworker_id\x18\x01 \x01(\tR\bworkerId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -3109,9 +3242,13 @@ const file_pkg_cluster_proto_dmake_proto_rawDesc = "" +
 	"\x0eSessionExpired\x12\x18\n" +
 	"\asession\x18\x01 \x01(\x04R\asession\"+\n" +
 	"\x13BuildPayloadRequest\x12\x14\n" +
-	"\x05build\x18\x01 \x01(\tR\x05build\"0\n" +
+	"\x05build\x18\x01 \x01(\tR\x05build\"\x86\x01\n" +
 	"\x14BuildPayloadResponse\x12\x18\n" +
-	"\apayload\x18\x01 \x01(\fR\apayload\"`\n" +
+	"\apayload\x18\x01 \x01(\fR\apayload\x12\x10\n" +
+	"\x03dir\x18\x02 \x01(\tR\x03dir\x12\x1d\n" +
+	"\n" +
+	"probe_path\x18\x03 \x01(\tR\tprobePath\x12#\n" +
+	"\rprobe_content\x18\x04 \x01(\fR\fprobeContent\"`\n" +
 	"\fBuildOptions\x12\x12\n" +
 	"\x04jobs\x18\x01 \x01(\x05R\x04jobs\x12\x1d\n" +
 	"\n" +
@@ -3122,14 +3259,17 @@ const file_pkg_cluster_proto_dmake_proto_rawDesc = "" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12\x12\n" +
 	"\x04deps\x18\x02 \x03(\x05R\x04deps\x12\x1a\n" +
 	"\bpriority\x18\x03 \x01(\x03R\bpriority\x12\x18\n" +
-	"\apayload\x18\x04 \x01(\fR\apayload\"\xdc\x01\n" +
+	"\apayload\x18\x04 \x01(\fR\apayload\"\xa0\x02\n" +
 	"\rSubmitRequest\x12\x14\n" +
 	"\x05build\x18\x01 \x01(\tR\x05build\x12\x14\n" +
 	"\x05chunk\x18\x02 \x01(\rR\x05chunk\x128\n" +
 	"\aoptions\x18\x03 \x01(\v2\x1e.dmake.cluster.v1.BuildOptionsR\aoptions\x12\x10\n" +
 	"\x03dir\x18\x04 \x01(\tR\x03dir\x12!\n" +
 	"\fpayload_part\x18\x05 \x01(\fR\vpayloadPart\x120\n" +
-	"\x05steps\x18\x06 \x03(\v2\x1a.dmake.cluster.v1.StepSpecR\x05steps\"\x10\n" +
+	"\x05steps\x18\x06 \x03(\v2\x1a.dmake.cluster.v1.StepSpecR\x05steps\x12\x1d\n" +
+	"\n" +
+	"probe_path\x18\a \x01(\tR\tprobePath\x12#\n" +
+	"\rprobe_content\x18\b \x01(\fR\fprobeContent\"\x10\n" +
 	"\x0eSubmitResponse\"r\n" +
 	"\vSealRequest\x12\x14\n" +
 	"\x05build\x18\x01 \x01(\tR\x05build\x12\x16\n" +
@@ -3191,7 +3331,7 @@ const file_pkg_cluster_proto_dmake_proto_rawDesc = "" +
 	"\rapplied_index\x18\x04 \x01(\x04R\fappliedIndex\x12\x18\n" +
 	"\aworkers\x18\x05 \x01(\x05R\aworkers\x12%\n" +
 	"\x0ebuilds_running\x18\x06 \x01(\x05R\rbuildsRunning\"\x10\n" +
-	"\x0eWorkersRequest\"\xdf\x01\n" +
+	"\x0eWorkersRequest\"\xf9\x01\n" +
 	"\n" +
 	"WorkerInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -3201,7 +3341,8 @@ const file_pkg_cluster_proto_dmake_proto_rawDesc = "" +
 	"\asession\x18\x05 \x01(\x04R\asession\x12\x16\n" +
 	"\x06status\x18\x06 \x01(\tR\x06status\x12\x18\n" +
 	"\arunning\x18\a \x01(\x05R\arunning\x123\n" +
-	"\x16drain_deadline_unix_ms\x18\b \x01(\x03R\x13drainDeadlineUnixMs\"I\n" +
+	"\x16drain_deadline_unix_ms\x18\b \x01(\x03R\x13drainDeadlineUnixMs\x12\x18\n" +
+	"\arefused\x18\t \x03(\tR\arefused\"I\n" +
 	"\x0fWorkersResponse\x126\n" +
 	"\aworkers\x18\x01 \x03(\v2\x1c.dmake.cluster.v1.WorkerInfoR\aworkers\"\x0f\n" +
 	"\rBuildsRequest\"\x91\x02\n" +
@@ -3280,125 +3421,128 @@ func file_pkg_cluster_proto_dmake_proto_rawDescGZIP() []byte {
 }
 
 var file_pkg_cluster_proto_dmake_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_pkg_cluster_proto_dmake_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_pkg_cluster_proto_dmake_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_pkg_cluster_proto_dmake_proto_goTypes = []any{
 	(Event_Kind)(0),                // 0: dmake.cluster.v1.Event.Kind
 	(*StepRef)(nil),                // 1: dmake.cluster.v1.StepRef
 	(*WorkerMsg)(nil),              // 2: dmake.cluster.v1.WorkerMsg
-	(*Hello)(nil),                  // 3: dmake.cluster.v1.Hello
-	(*Heartbeat)(nil),              // 4: dmake.cluster.v1.Heartbeat
-	(*Started)(nil),                // 5: dmake.cluster.v1.Started
-	(*Output)(nil),                 // 6: dmake.cluster.v1.Output
-	(*Result)(nil),                 // 7: dmake.cluster.v1.Result
-	(*CoordMsg)(nil),               // 8: dmake.cluster.v1.CoordMsg
-	(*Welcome)(nil),                // 9: dmake.cluster.v1.Welcome
-	(*HeartbeatAck)(nil),           // 10: dmake.cluster.v1.HeartbeatAck
-	(*Assign)(nil),                 // 11: dmake.cluster.v1.Assign
-	(*Cancel)(nil),                 // 12: dmake.cluster.v1.Cancel
-	(*Ack)(nil),                    // 13: dmake.cluster.v1.Ack
-	(*SessionExpired)(nil),         // 14: dmake.cluster.v1.SessionExpired
-	(*BuildPayloadRequest)(nil),    // 15: dmake.cluster.v1.BuildPayloadRequest
-	(*BuildPayloadResponse)(nil),   // 16: dmake.cluster.v1.BuildPayloadResponse
-	(*BuildOptions)(nil),           // 17: dmake.cluster.v1.BuildOptions
-	(*StepSpec)(nil),               // 18: dmake.cluster.v1.StepSpec
-	(*SubmitRequest)(nil),          // 19: dmake.cluster.v1.SubmitRequest
-	(*SubmitResponse)(nil),         // 20: dmake.cluster.v1.SubmitResponse
-	(*SealRequest)(nil),            // 21: dmake.cluster.v1.SealRequest
-	(*SealResponse)(nil),           // 22: dmake.cluster.v1.SealResponse
-	(*AddStepsRequest)(nil),        // 23: dmake.cluster.v1.AddStepsRequest
-	(*AddStepsResponse)(nil),       // 24: dmake.cluster.v1.AddStepsResponse
-	(*CancelRequest)(nil),          // 25: dmake.cluster.v1.CancelRequest
-	(*CancelResponse)(nil),         // 26: dmake.cluster.v1.CancelResponse
-	(*EventsRequest)(nil),          // 27: dmake.cluster.v1.EventsRequest
-	(*Event)(nil),                  // 28: dmake.cluster.v1.Event
-	(*StatusRequest)(nil),          // 29: dmake.cluster.v1.StatusRequest
-	(*ServerInfo)(nil),             // 30: dmake.cluster.v1.ServerInfo
-	(*StatusResponse)(nil),         // 31: dmake.cluster.v1.StatusResponse
-	(*WorkersRequest)(nil),         // 32: dmake.cluster.v1.WorkersRequest
-	(*WorkerInfo)(nil),             // 33: dmake.cluster.v1.WorkerInfo
-	(*WorkersResponse)(nil),        // 34: dmake.cluster.v1.WorkersResponse
-	(*BuildsRequest)(nil),          // 35: dmake.cluster.v1.BuildsRequest
-	(*BuildInfo)(nil),              // 36: dmake.cluster.v1.BuildInfo
-	(*BuildsResponse)(nil),         // 37: dmake.cluster.v1.BuildsResponse
-	(*DrainRequest)(nil),           // 38: dmake.cluster.v1.DrainRequest
-	(*DrainResponse)(nil),          // 39: dmake.cluster.v1.DrainResponse
-	(*InfoRequest)(nil),            // 40: dmake.cluster.v1.InfoRequest
-	(*InfoResponse)(nil),           // 41: dmake.cluster.v1.InfoResponse
-	(*JoinRequest)(nil),            // 42: dmake.cluster.v1.JoinRequest
-	(*JoinResponse)(nil),           // 43: dmake.cluster.v1.JoinResponse
-	(*RaftPeersRequest)(nil),       // 44: dmake.cluster.v1.RaftPeersRequest
-	(*RaftPeersResponse)(nil),      // 45: dmake.cluster.v1.RaftPeersResponse
-	(*RemovePeerRequest)(nil),      // 46: dmake.cluster.v1.RemovePeerRequest
-	(*RemovePeerResponse)(nil),     // 47: dmake.cluster.v1.RemovePeerResponse
-	(*TransferLeaderRequest)(nil),  // 48: dmake.cluster.v1.TransferLeaderRequest
-	(*TransferLeaderResponse)(nil), // 49: dmake.cluster.v1.TransferLeaderResponse
+	(*Refuse)(nil),                 // 3: dmake.cluster.v1.Refuse
+	(*Hello)(nil),                  // 4: dmake.cluster.v1.Hello
+	(*Heartbeat)(nil),              // 5: dmake.cluster.v1.Heartbeat
+	(*Started)(nil),                // 6: dmake.cluster.v1.Started
+	(*Output)(nil),                 // 7: dmake.cluster.v1.Output
+	(*Result)(nil),                 // 8: dmake.cluster.v1.Result
+	(*CoordMsg)(nil),               // 9: dmake.cluster.v1.CoordMsg
+	(*Welcome)(nil),                // 10: dmake.cluster.v1.Welcome
+	(*HeartbeatAck)(nil),           // 11: dmake.cluster.v1.HeartbeatAck
+	(*Assign)(nil),                 // 12: dmake.cluster.v1.Assign
+	(*Cancel)(nil),                 // 13: dmake.cluster.v1.Cancel
+	(*Ack)(nil),                    // 14: dmake.cluster.v1.Ack
+	(*SessionExpired)(nil),         // 15: dmake.cluster.v1.SessionExpired
+	(*BuildPayloadRequest)(nil),    // 16: dmake.cluster.v1.BuildPayloadRequest
+	(*BuildPayloadResponse)(nil),   // 17: dmake.cluster.v1.BuildPayloadResponse
+	(*BuildOptions)(nil),           // 18: dmake.cluster.v1.BuildOptions
+	(*StepSpec)(nil),               // 19: dmake.cluster.v1.StepSpec
+	(*SubmitRequest)(nil),          // 20: dmake.cluster.v1.SubmitRequest
+	(*SubmitResponse)(nil),         // 21: dmake.cluster.v1.SubmitResponse
+	(*SealRequest)(nil),            // 22: dmake.cluster.v1.SealRequest
+	(*SealResponse)(nil),           // 23: dmake.cluster.v1.SealResponse
+	(*AddStepsRequest)(nil),        // 24: dmake.cluster.v1.AddStepsRequest
+	(*AddStepsResponse)(nil),       // 25: dmake.cluster.v1.AddStepsResponse
+	(*CancelRequest)(nil),          // 26: dmake.cluster.v1.CancelRequest
+	(*CancelResponse)(nil),         // 27: dmake.cluster.v1.CancelResponse
+	(*EventsRequest)(nil),          // 28: dmake.cluster.v1.EventsRequest
+	(*Event)(nil),                  // 29: dmake.cluster.v1.Event
+	(*StatusRequest)(nil),          // 30: dmake.cluster.v1.StatusRequest
+	(*ServerInfo)(nil),             // 31: dmake.cluster.v1.ServerInfo
+	(*StatusResponse)(nil),         // 32: dmake.cluster.v1.StatusResponse
+	(*WorkersRequest)(nil),         // 33: dmake.cluster.v1.WorkersRequest
+	(*WorkerInfo)(nil),             // 34: dmake.cluster.v1.WorkerInfo
+	(*WorkersResponse)(nil),        // 35: dmake.cluster.v1.WorkersResponse
+	(*BuildsRequest)(nil),          // 36: dmake.cluster.v1.BuildsRequest
+	(*BuildInfo)(nil),              // 37: dmake.cluster.v1.BuildInfo
+	(*BuildsResponse)(nil),         // 38: dmake.cluster.v1.BuildsResponse
+	(*DrainRequest)(nil),           // 39: dmake.cluster.v1.DrainRequest
+	(*DrainResponse)(nil),          // 40: dmake.cluster.v1.DrainResponse
+	(*InfoRequest)(nil),            // 41: dmake.cluster.v1.InfoRequest
+	(*InfoResponse)(nil),           // 42: dmake.cluster.v1.InfoResponse
+	(*JoinRequest)(nil),            // 43: dmake.cluster.v1.JoinRequest
+	(*JoinResponse)(nil),           // 44: dmake.cluster.v1.JoinResponse
+	(*RaftPeersRequest)(nil),       // 45: dmake.cluster.v1.RaftPeersRequest
+	(*RaftPeersResponse)(nil),      // 46: dmake.cluster.v1.RaftPeersResponse
+	(*RemovePeerRequest)(nil),      // 47: dmake.cluster.v1.RemovePeerRequest
+	(*RemovePeerResponse)(nil),     // 48: dmake.cluster.v1.RemovePeerResponse
+	(*TransferLeaderRequest)(nil),  // 49: dmake.cluster.v1.TransferLeaderRequest
+	(*TransferLeaderResponse)(nil), // 50: dmake.cluster.v1.TransferLeaderResponse
 }
 var file_pkg_cluster_proto_dmake_proto_depIdxs = []int32{
-	3,  // 0: dmake.cluster.v1.WorkerMsg.hello:type_name -> dmake.cluster.v1.Hello
-	4,  // 1: dmake.cluster.v1.WorkerMsg.heartbeat:type_name -> dmake.cluster.v1.Heartbeat
-	5,  // 2: dmake.cluster.v1.WorkerMsg.started:type_name -> dmake.cluster.v1.Started
-	6,  // 3: dmake.cluster.v1.WorkerMsg.output:type_name -> dmake.cluster.v1.Output
-	7,  // 4: dmake.cluster.v1.WorkerMsg.result:type_name -> dmake.cluster.v1.Result
-	1,  // 5: dmake.cluster.v1.Hello.running:type_name -> dmake.cluster.v1.StepRef
-	1,  // 6: dmake.cluster.v1.Hello.fenced:type_name -> dmake.cluster.v1.StepRef
-	7,  // 7: dmake.cluster.v1.Hello.pending:type_name -> dmake.cluster.v1.Result
-	1,  // 8: dmake.cluster.v1.Started.ref:type_name -> dmake.cluster.v1.StepRef
-	1,  // 9: dmake.cluster.v1.Output.ref:type_name -> dmake.cluster.v1.StepRef
-	1,  // 10: dmake.cluster.v1.Result.ref:type_name -> dmake.cluster.v1.StepRef
-	9,  // 11: dmake.cluster.v1.CoordMsg.welcome:type_name -> dmake.cluster.v1.Welcome
-	10, // 12: dmake.cluster.v1.CoordMsg.heartbeat_ack:type_name -> dmake.cluster.v1.HeartbeatAck
-	11, // 13: dmake.cluster.v1.CoordMsg.assign:type_name -> dmake.cluster.v1.Assign
-	12, // 14: dmake.cluster.v1.CoordMsg.cancel:type_name -> dmake.cluster.v1.Cancel
-	13, // 15: dmake.cluster.v1.CoordMsg.ack:type_name -> dmake.cluster.v1.Ack
-	14, // 16: dmake.cluster.v1.CoordMsg.session_expired:type_name -> dmake.cluster.v1.SessionExpired
-	1,  // 17: dmake.cluster.v1.Assign.ref:type_name -> dmake.cluster.v1.StepRef
-	1,  // 18: dmake.cluster.v1.Cancel.ref:type_name -> dmake.cluster.v1.StepRef
-	1,  // 19: dmake.cluster.v1.Ack.ref:type_name -> dmake.cluster.v1.StepRef
-	17, // 20: dmake.cluster.v1.SubmitRequest.options:type_name -> dmake.cluster.v1.BuildOptions
-	18, // 21: dmake.cluster.v1.SubmitRequest.steps:type_name -> dmake.cluster.v1.StepSpec
-	18, // 22: dmake.cluster.v1.AddStepsRequest.steps:type_name -> dmake.cluster.v1.StepSpec
-	0,  // 23: dmake.cluster.v1.Event.kind:type_name -> dmake.cluster.v1.Event.Kind
-	30, // 24: dmake.cluster.v1.StatusResponse.servers:type_name -> dmake.cluster.v1.ServerInfo
-	33, // 25: dmake.cluster.v1.WorkersResponse.workers:type_name -> dmake.cluster.v1.WorkerInfo
-	36, // 26: dmake.cluster.v1.BuildsResponse.builds:type_name -> dmake.cluster.v1.BuildInfo
-	30, // 27: dmake.cluster.v1.RaftPeersResponse.servers:type_name -> dmake.cluster.v1.ServerInfo
-	2,  // 28: dmake.cluster.v1.Coordinator.WorkerSession:input_type -> dmake.cluster.v1.WorkerMsg
-	15, // 29: dmake.cluster.v1.Coordinator.BuildPayload:input_type -> dmake.cluster.v1.BuildPayloadRequest
-	19, // 30: dmake.cluster.v1.Coordinator.Submit:input_type -> dmake.cluster.v1.SubmitRequest
-	21, // 31: dmake.cluster.v1.Coordinator.Seal:input_type -> dmake.cluster.v1.SealRequest
-	23, // 32: dmake.cluster.v1.Coordinator.AddSteps:input_type -> dmake.cluster.v1.AddStepsRequest
-	25, // 33: dmake.cluster.v1.Coordinator.Cancel:input_type -> dmake.cluster.v1.CancelRequest
-	27, // 34: dmake.cluster.v1.Coordinator.Events:input_type -> dmake.cluster.v1.EventsRequest
-	29, // 35: dmake.cluster.v1.Coordinator.Status:input_type -> dmake.cluster.v1.StatusRequest
-	32, // 36: dmake.cluster.v1.Coordinator.Workers:input_type -> dmake.cluster.v1.WorkersRequest
-	35, // 37: dmake.cluster.v1.Coordinator.Builds:input_type -> dmake.cluster.v1.BuildsRequest
-	38, // 38: dmake.cluster.v1.Coordinator.Drain:input_type -> dmake.cluster.v1.DrainRequest
-	40, // 39: dmake.cluster.v1.Coordinator.Info:input_type -> dmake.cluster.v1.InfoRequest
-	42, // 40: dmake.cluster.v1.Coordinator.Join:input_type -> dmake.cluster.v1.JoinRequest
-	44, // 41: dmake.cluster.v1.Coordinator.RaftPeers:input_type -> dmake.cluster.v1.RaftPeersRequest
-	46, // 42: dmake.cluster.v1.Coordinator.RemovePeer:input_type -> dmake.cluster.v1.RemovePeerRequest
-	48, // 43: dmake.cluster.v1.Coordinator.TransferLeader:input_type -> dmake.cluster.v1.TransferLeaderRequest
-	8,  // 44: dmake.cluster.v1.Coordinator.WorkerSession:output_type -> dmake.cluster.v1.CoordMsg
-	16, // 45: dmake.cluster.v1.Coordinator.BuildPayload:output_type -> dmake.cluster.v1.BuildPayloadResponse
-	20, // 46: dmake.cluster.v1.Coordinator.Submit:output_type -> dmake.cluster.v1.SubmitResponse
-	22, // 47: dmake.cluster.v1.Coordinator.Seal:output_type -> dmake.cluster.v1.SealResponse
-	24, // 48: dmake.cluster.v1.Coordinator.AddSteps:output_type -> dmake.cluster.v1.AddStepsResponse
-	26, // 49: dmake.cluster.v1.Coordinator.Cancel:output_type -> dmake.cluster.v1.CancelResponse
-	28, // 50: dmake.cluster.v1.Coordinator.Events:output_type -> dmake.cluster.v1.Event
-	31, // 51: dmake.cluster.v1.Coordinator.Status:output_type -> dmake.cluster.v1.StatusResponse
-	34, // 52: dmake.cluster.v1.Coordinator.Workers:output_type -> dmake.cluster.v1.WorkersResponse
-	37, // 53: dmake.cluster.v1.Coordinator.Builds:output_type -> dmake.cluster.v1.BuildsResponse
-	39, // 54: dmake.cluster.v1.Coordinator.Drain:output_type -> dmake.cluster.v1.DrainResponse
-	41, // 55: dmake.cluster.v1.Coordinator.Info:output_type -> dmake.cluster.v1.InfoResponse
-	43, // 56: dmake.cluster.v1.Coordinator.Join:output_type -> dmake.cluster.v1.JoinResponse
-	45, // 57: dmake.cluster.v1.Coordinator.RaftPeers:output_type -> dmake.cluster.v1.RaftPeersResponse
-	47, // 58: dmake.cluster.v1.Coordinator.RemovePeer:output_type -> dmake.cluster.v1.RemovePeerResponse
-	49, // 59: dmake.cluster.v1.Coordinator.TransferLeader:output_type -> dmake.cluster.v1.TransferLeaderResponse
-	44, // [44:60] is the sub-list for method output_type
-	28, // [28:44] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	4,  // 0: dmake.cluster.v1.WorkerMsg.hello:type_name -> dmake.cluster.v1.Hello
+	5,  // 1: dmake.cluster.v1.WorkerMsg.heartbeat:type_name -> dmake.cluster.v1.Heartbeat
+	6,  // 2: dmake.cluster.v1.WorkerMsg.started:type_name -> dmake.cluster.v1.Started
+	7,  // 3: dmake.cluster.v1.WorkerMsg.output:type_name -> dmake.cluster.v1.Output
+	8,  // 4: dmake.cluster.v1.WorkerMsg.result:type_name -> dmake.cluster.v1.Result
+	3,  // 5: dmake.cluster.v1.WorkerMsg.refuse:type_name -> dmake.cluster.v1.Refuse
+	1,  // 6: dmake.cluster.v1.Refuse.ref:type_name -> dmake.cluster.v1.StepRef
+	1,  // 7: dmake.cluster.v1.Hello.running:type_name -> dmake.cluster.v1.StepRef
+	1,  // 8: dmake.cluster.v1.Hello.fenced:type_name -> dmake.cluster.v1.StepRef
+	8,  // 9: dmake.cluster.v1.Hello.pending:type_name -> dmake.cluster.v1.Result
+	1,  // 10: dmake.cluster.v1.Started.ref:type_name -> dmake.cluster.v1.StepRef
+	1,  // 11: dmake.cluster.v1.Output.ref:type_name -> dmake.cluster.v1.StepRef
+	1,  // 12: dmake.cluster.v1.Result.ref:type_name -> dmake.cluster.v1.StepRef
+	10, // 13: dmake.cluster.v1.CoordMsg.welcome:type_name -> dmake.cluster.v1.Welcome
+	11, // 14: dmake.cluster.v1.CoordMsg.heartbeat_ack:type_name -> dmake.cluster.v1.HeartbeatAck
+	12, // 15: dmake.cluster.v1.CoordMsg.assign:type_name -> dmake.cluster.v1.Assign
+	13, // 16: dmake.cluster.v1.CoordMsg.cancel:type_name -> dmake.cluster.v1.Cancel
+	14, // 17: dmake.cluster.v1.CoordMsg.ack:type_name -> dmake.cluster.v1.Ack
+	15, // 18: dmake.cluster.v1.CoordMsg.session_expired:type_name -> dmake.cluster.v1.SessionExpired
+	1,  // 19: dmake.cluster.v1.Assign.ref:type_name -> dmake.cluster.v1.StepRef
+	1,  // 20: dmake.cluster.v1.Cancel.ref:type_name -> dmake.cluster.v1.StepRef
+	1,  // 21: dmake.cluster.v1.Ack.ref:type_name -> dmake.cluster.v1.StepRef
+	18, // 22: dmake.cluster.v1.SubmitRequest.options:type_name -> dmake.cluster.v1.BuildOptions
+	19, // 23: dmake.cluster.v1.SubmitRequest.steps:type_name -> dmake.cluster.v1.StepSpec
+	19, // 24: dmake.cluster.v1.AddStepsRequest.steps:type_name -> dmake.cluster.v1.StepSpec
+	0,  // 25: dmake.cluster.v1.Event.kind:type_name -> dmake.cluster.v1.Event.Kind
+	31, // 26: dmake.cluster.v1.StatusResponse.servers:type_name -> dmake.cluster.v1.ServerInfo
+	34, // 27: dmake.cluster.v1.WorkersResponse.workers:type_name -> dmake.cluster.v1.WorkerInfo
+	37, // 28: dmake.cluster.v1.BuildsResponse.builds:type_name -> dmake.cluster.v1.BuildInfo
+	31, // 29: dmake.cluster.v1.RaftPeersResponse.servers:type_name -> dmake.cluster.v1.ServerInfo
+	2,  // 30: dmake.cluster.v1.Coordinator.WorkerSession:input_type -> dmake.cluster.v1.WorkerMsg
+	16, // 31: dmake.cluster.v1.Coordinator.BuildPayload:input_type -> dmake.cluster.v1.BuildPayloadRequest
+	20, // 32: dmake.cluster.v1.Coordinator.Submit:input_type -> dmake.cluster.v1.SubmitRequest
+	22, // 33: dmake.cluster.v1.Coordinator.Seal:input_type -> dmake.cluster.v1.SealRequest
+	24, // 34: dmake.cluster.v1.Coordinator.AddSteps:input_type -> dmake.cluster.v1.AddStepsRequest
+	26, // 35: dmake.cluster.v1.Coordinator.Cancel:input_type -> dmake.cluster.v1.CancelRequest
+	28, // 36: dmake.cluster.v1.Coordinator.Events:input_type -> dmake.cluster.v1.EventsRequest
+	30, // 37: dmake.cluster.v1.Coordinator.Status:input_type -> dmake.cluster.v1.StatusRequest
+	33, // 38: dmake.cluster.v1.Coordinator.Workers:input_type -> dmake.cluster.v1.WorkersRequest
+	36, // 39: dmake.cluster.v1.Coordinator.Builds:input_type -> dmake.cluster.v1.BuildsRequest
+	39, // 40: dmake.cluster.v1.Coordinator.Drain:input_type -> dmake.cluster.v1.DrainRequest
+	41, // 41: dmake.cluster.v1.Coordinator.Info:input_type -> dmake.cluster.v1.InfoRequest
+	43, // 42: dmake.cluster.v1.Coordinator.Join:input_type -> dmake.cluster.v1.JoinRequest
+	45, // 43: dmake.cluster.v1.Coordinator.RaftPeers:input_type -> dmake.cluster.v1.RaftPeersRequest
+	47, // 44: dmake.cluster.v1.Coordinator.RemovePeer:input_type -> dmake.cluster.v1.RemovePeerRequest
+	49, // 45: dmake.cluster.v1.Coordinator.TransferLeader:input_type -> dmake.cluster.v1.TransferLeaderRequest
+	9,  // 46: dmake.cluster.v1.Coordinator.WorkerSession:output_type -> dmake.cluster.v1.CoordMsg
+	17, // 47: dmake.cluster.v1.Coordinator.BuildPayload:output_type -> dmake.cluster.v1.BuildPayloadResponse
+	21, // 48: dmake.cluster.v1.Coordinator.Submit:output_type -> dmake.cluster.v1.SubmitResponse
+	23, // 49: dmake.cluster.v1.Coordinator.Seal:output_type -> dmake.cluster.v1.SealResponse
+	25, // 50: dmake.cluster.v1.Coordinator.AddSteps:output_type -> dmake.cluster.v1.AddStepsResponse
+	27, // 51: dmake.cluster.v1.Coordinator.Cancel:output_type -> dmake.cluster.v1.CancelResponse
+	29, // 52: dmake.cluster.v1.Coordinator.Events:output_type -> dmake.cluster.v1.Event
+	32, // 53: dmake.cluster.v1.Coordinator.Status:output_type -> dmake.cluster.v1.StatusResponse
+	35, // 54: dmake.cluster.v1.Coordinator.Workers:output_type -> dmake.cluster.v1.WorkersResponse
+	38, // 55: dmake.cluster.v1.Coordinator.Builds:output_type -> dmake.cluster.v1.BuildsResponse
+	40, // 56: dmake.cluster.v1.Coordinator.Drain:output_type -> dmake.cluster.v1.DrainResponse
+	42, // 57: dmake.cluster.v1.Coordinator.Info:output_type -> dmake.cluster.v1.InfoResponse
+	44, // 58: dmake.cluster.v1.Coordinator.Join:output_type -> dmake.cluster.v1.JoinResponse
+	46, // 59: dmake.cluster.v1.Coordinator.RaftPeers:output_type -> dmake.cluster.v1.RaftPeersResponse
+	48, // 60: dmake.cluster.v1.Coordinator.RemovePeer:output_type -> dmake.cluster.v1.RemovePeerResponse
+	50, // 61: dmake.cluster.v1.Coordinator.TransferLeader:output_type -> dmake.cluster.v1.TransferLeaderResponse
+	46, // [46:62] is the sub-list for method output_type
+	30, // [30:46] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_pkg_cluster_proto_dmake_proto_init() }
@@ -3412,8 +3556,9 @@ func file_pkg_cluster_proto_dmake_proto_init() {
 		(*WorkerMsg_Started)(nil),
 		(*WorkerMsg_Output)(nil),
 		(*WorkerMsg_Result)(nil),
+		(*WorkerMsg_Refuse)(nil),
 	}
-	file_pkg_cluster_proto_dmake_proto_msgTypes[7].OneofWrappers = []any{
+	file_pkg_cluster_proto_dmake_proto_msgTypes[8].OneofWrappers = []any{
 		(*CoordMsg_Welcome)(nil),
 		(*CoordMsg_HeartbeatAck)(nil),
 		(*CoordMsg_Assign)(nil),
@@ -3427,7 +3572,7 @@ func file_pkg_cluster_proto_dmake_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pkg_cluster_proto_dmake_proto_rawDesc), len(file_pkg_cluster_proto_dmake_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   49,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

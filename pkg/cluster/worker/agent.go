@@ -40,6 +40,10 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	TTL               time.Duration
 	Logger            *slog.Logger
+	// Sees checks that this worker sees a build's files: it returns why
+	// not, or "". The default reads the build's probe file under dir (or
+	// checks that dir exists); tests replace it.
+	Sees func(dir, probe string, content []byte) string
 }
 
 type key struct {
@@ -100,7 +104,7 @@ type Agent struct {
 	ttl, hb      time.Duration
 	hbSent       map[uint64]time.Time
 	link         *link
-	payloads     map[string][]byte // build payloads, the payloadCache latest builds
+	payloads     map[string]*buildInfo // the payloadCache latest builds
 	payloadOrder []string
 	runCtx       context.Context
 }
@@ -125,10 +129,13 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Sees == nil {
+		cfg.Sees = CheckProbe
+	}
 	return &Agent{
 		cfg: cfg, cl: client.New(cfg.Coordinators), log: cfg.Logger.With("worker", cfg.ID),
 		tasks: map[key]*task{}, fenced: map[key]*pb.StepRef{}, pending: map[key]*done{}, sentAt: map[key]time.Time{},
-		ttl: cfg.TTL, hb: cfg.HeartbeatInterval, hbSent: map[uint64]time.Time{}, payloads: map[string][]byte{},
+		ttl: cfg.TTL, hb: cfg.HeartbeatInterval, hbSent: map[uint64]time.Time{}, payloads: map[string]*buildInfo{},
 	}, nil
 }
 

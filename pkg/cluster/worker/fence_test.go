@@ -51,6 +51,8 @@ func readPID(t *testing.T, path string) int {
 
 func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
 // TestWorkerFencesItself: a worker that cannot renew its lease (its only
 // coordinator is gone) kills its running step, the whole process group,
 // within its TTL, without being told.

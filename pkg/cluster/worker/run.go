@@ -1,8 +1,12 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/dmake/dmake/pkg/cluster"
 	pb "github.com/dmake/dmake/pkg/cluster/proto"
@@ -26,10 +30,18 @@ func (a *Agent) start(as *pb.Assign) {
 func (a *Agent) run(ctx context.Context, t *task, as *pb.Assign) {
 	a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Started{Started: &pb.Started{Ref: as.Ref}}})
 	var res cluster.StepResult
-	payload, err := a.buildPayload(ctx, as.Ref.Build)
+	info, err := a.buildInfo(ctx, as.Ref.Build)
+	if err == nil && info.refusal != "" {
+		a.mu.Lock()
+		delete(a.tasks, refKey(as.Ref))
+		a.mu.Unlock()
+		a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Refuse{Refuse: &pb.Refuse{Ref: as.Ref, Session: as.Session, Reason: info.refusal}}})
+		return
+	}
 	if err != nil {
 		res = cluster.StepResult{Failed: true, ExitCode: -1, Message: "fetch build payload: " + err.Error()}
 	} else {
+		payload := info.payload
 		out := &outWriter{a: a, t: t}
 		res = a.cfg.Runner.Run(ctx, cluster.StepRequest{
 			Build: as.Ref.Build, Dir: as.Dir, BuildPayload: payload, Step: int(as.Ref.Step), Target: as.Target,
@@ -65,17 +77,27 @@ func (a *Agent) cancelTask(k key, reason string) {
 	}
 }
 
-func (a *Agent) buildPayload(ctx context.Context, build string) ([]byte, error) {
+// buildInfo is what a worker keeps per build: its payload, and why it
+// cannot run the build's steps, if it cannot.
+type buildInfo struct {
+	payload []byte
+	refusal string
+}
+
+// buildInfo fetches (once) a build's payload and checks that this worker
+// sees the build's files: the probe file's content, or at least Dir.
+func (a *Agent) buildInfo(ctx context.Context, build string) (*buildInfo, error) {
 	a.mu.Lock()
 	p, ok := a.payloads[build]
 	a.mu.Unlock()
 	if ok {
 		return p, nil
 	}
-	p, err := a.cl.BuildPayload(ctx, build)
+	r, err := a.cl.BuildInfo(ctx, build)
 	if err != nil {
 		return nil, err
 	}
+	p = &buildInfo{payload: r.Payload, refusal: a.cfg.Sees(r.Dir, r.ProbePath, r.ProbeContent)}
 	a.mu.Lock()
 	if _, ok := a.payloads[build]; !ok {
 		a.payloadOrder = append(a.payloadOrder, build)
@@ -117,4 +139,24 @@ func (w *outWriter) Write(p []byte) (int, error) {
 
 func outputMsg(ref *pb.StepRef, session, offset uint64, data []byte) *pb.WorkerMsg {
 	return &pb.WorkerMsg{Msg: &pb.WorkerMsg_Output{Output: &pb.Output{Ref: ref, Session: session, Offset: offset, Data: data}}}
+}
+
+// CheckProbe returns why this machine does not see the client's tree at
+// dir, or "" if it does: the file probe (relative to dir) must hold content,
+// or, without a probe, dir must be a directory.
+func CheckProbe(dir, probe string, content []byte) string {
+	if probe == "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return fmt.Sprintf("directory %s not found", dir)
+		}
+		return ""
+	}
+	got, err := os.ReadFile(filepath.Join(dir, probe))
+	switch {
+	case err != nil:
+		return fmt.Sprintf("cannot read %s: %v", filepath.Join(dir, probe), err)
+	case !bytes.Equal(got, content):
+		return fmt.Sprintf("%s differs from the client's: not the same file system", filepath.Join(dir, probe))
+	}
+	return ""
 }
