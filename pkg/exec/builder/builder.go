@@ -121,6 +121,7 @@ type jobDone struct {
 	existed bool
 	out     *os.File // -O buffer
 	ranAny  bool
+	touches int // -t: times to touch the target once the recursive lines ran
 }
 
 // New prepares a build of g.
@@ -260,6 +261,13 @@ func (b *Builder) start(id buildstate.StepID) {
 	for _, n := range s.Notes {
 		fmt.Fprintf(b.opt.Stderr, "%s: %s\n", b.opt.Program, n)
 	}
+	if b.intermediateNotNeeded(s) {
+		// Counted as present and older than anything, so nothing that
+		// depends on it is remade because of it.
+		b.settle(id, time.Time{}, true)
+		b.st.Succeed(id, attempt, false)
+		return
+	}
 	dec := b.Decide(s, b.depState)
 	mtime, exists, newer, must := dec.Mtime, dec.Exists, dec.Newer, dec.Must
 	if s.Recipe == nil {
@@ -271,7 +279,7 @@ func (b *Builder) start(id buildstate.StepID) {
 		b.st.Succeed(id, attempt, !exists)
 		return
 	}
-	if !must {
+	if !must || b.groupMade(s) {
 		b.settle(id, mtime, exists)
 		b.st.Succeed(id, attempt, false)
 		return
@@ -282,6 +290,50 @@ func (b *Builder) start(id buildstate.StepID) {
 		return
 	}
 	b.launch(id, attempt, s, newer, mtime, exists, false)
+}
+
+// intermediateNotNeeded reports whether s is a missing intermediate file
+// that GNU make would leave missing: its prerequisites are no newer than
+// the nearest target above it that exists.
+func (b *Builder) intermediateNotNeeded(s *plan.Step) bool {
+	if !s.Intermediate || s.Recipe == nil || b.opt.AlwaysMake || s.Parent < 0 {
+		return false
+	}
+	if _, ok := b.stat(s); ok {
+		return false
+	}
+	up := b.g.Steps[s.Parent]
+	for up.Intermediate && up.Parent >= 0 {
+		if _, ok := b.stat(up); ok {
+			break
+		}
+		up = b.g.Steps[up.Parent]
+	}
+	ref, ok := b.stat(up)
+	if !ok || up.Phony {
+		return false
+	}
+	for _, d := range s.Deps {
+		dm, de := b.depState(d)
+		if !de || dm.After(ref) || b.g.Steps[d].Phony || b.opt.NewFiles[b.g.Steps[d].Name] {
+			return false
+		}
+	}
+	return true
+}
+
+// groupMade reports whether another target of s's grouped rule (&:) has
+// already run the rule's recipe, which made s too.
+func (b *Builder) groupMade(s *plan.Step) bool {
+	if s.File == nil || len(s.File.Group) < 2 {
+		return false
+	}
+	for _, t := range s.File.Group {
+		if o, ok := b.g.Lookup(t); ok && o != s && b.ran[o.ID] && o.Recipe == s.Recipe {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *Builder) settle(id buildstate.StepID, mtime time.Time, exists bool) {

@@ -107,7 +107,9 @@ func (x *Stepper) automatics(s *plan.Step, newer []string) *eval.VarSet {
 		order = append(order, x.g.Steps[d].Path)
 	}
 	def("@", s.Path)
-	if len(plus) > 0 {
+	if s.Recipe != nil && s.Recipe == x.g.DefaultRecipe && s.Name != ".DEFAULT" {
+		def("<", s.Name) // GNU make's .DEFAULT sees the target as $<
+	} else if len(plus) > 0 {
 		def("<", plus[0])
 	} else {
 		def("<", "")

@@ -85,6 +85,9 @@ func (e *Evaluator) evalLine(st *readState, line syntax.Line) {
 			if e.rule.noTargets || st.ignoring() {
 				return
 			}
+			if len(e.rule.recipe.Lines) == 0 {
+				e.rule.recipe.Pos = line.Pos // GNU make places a recipe at its first line
+			}
 			e.rule.recipe.Lines = append(e.rule.recipe.Lines, RecipeLine{Text: strings.TrimSuffix(text[1:], "\r"), Pos: line.Pos})
 			return
 		}

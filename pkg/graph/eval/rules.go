@@ -350,6 +350,10 @@ func (e *Evaluator) recordTarget(pr *pendingRule, t string, recipe *Recipe) {
 			}
 		}
 	}
+	if len(deps) > 0 && pr.static == nil && !pr.double && e.isSuffixPair(t) {
+		e.Warnf(pr.pos, "warning: ignoring prerequisites on suffix rule definition")
+		deps = nil
+	}
 	if f.IsTarget && f.Double != pr.double {
 		e.Fatalf(pr.pos, "target file '%s' has both : and :: entries", t)
 	}
@@ -395,6 +399,25 @@ func (e *Evaluator) recordTarget(pr *pendingRule, t string, recipe *Recipe) {
 		}
 	}
 	e.noteDefaultGoal(t)
+}
+
+// isSuffixPair reports whether t is two suffixes of .SUFFIXES as now
+// defined: a double-suffix rule's target.
+func (e *Evaluator) isSuffixPair(t string) bool {
+	sf := e.DB.Lookup(".SUFFIXES")
+	if sf == nil {
+		return false
+	}
+	for _, a := range sf.Deps {
+		if rest, ok := strings.CutPrefix(t, a.Name); ok && rest != "" {
+			for _, b := range sf.Deps {
+				if b.Name == rest {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // substDeps replaces '%' in static pattern prerequisites with the stem.

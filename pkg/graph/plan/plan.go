@@ -186,6 +186,22 @@ func (p *planner) readSpecials() {
 
 func (p *planner) in(special, name string) bool { return p.specials[special][name] }
 
+// precious reports whether .PRECIOUS names a target, itself or by a
+// pattern that matches it.
+func (p *planner) precious(name string) bool {
+	for d := range p.specials[".PRECIOUS"] {
+		if d == name {
+			return true
+		}
+		if pat := eval.ParsePattern(d); pat.HasPercent {
+			if _, ok := pat.Match(name); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // newStep allocates a step for name.
 func (p *planner) newStep(name string, parent int) *Step {
 	s := &Step{ID: len(p.g.Steps), Name: name, Path: name, Parent: parent}
@@ -205,9 +221,10 @@ func (p *planner) visit(name string, parent int) int {
 	f := p.db.Lookup(name)
 	s.File = f
 	s.Phony = p.phony[name]
-	s.Precious = p.in(".PRECIOUS", name)
+	s.Precious = p.precious(name)
 	s.Secondary = p.in(".SECONDARY", name) || p.g.SecondaryAll
-	s.Intermediate = p.in(".INTERMEDIATE", name)
+	// A file named by .SECONDARY is an intermediate file never deleted.
+	s.Intermediate = p.in(".INTERMEDIATE", name) || p.in(".SECONDARY", name)
 	s.Silent = p.in(".SILENT", name)
 	s.Ignore = p.in(".IGNORE", name)
 	var parentScope *eval.Scope
@@ -246,9 +263,8 @@ func (p *planner) visit(name string, parent int) int {
 		if !s.Phony {
 			m := p.pending[name]
 			if m != nil {
-				s.Intermediate = !p.mentioned[name] && (f == nil || !f.IsTarget) && !p.in(".NOTINTERMEDIATE", name)
-				if s.Intermediate && !s.Secondary {
-					p.g.Intermediates = append(p.g.Intermediates, s.ID)
+				if !p.mentioned[name] && (f == nil || !f.IsTarget) {
+					s.Intermediate = true
 				}
 			} else {
 				m = p.implicit(name, 0, nil)
@@ -273,6 +289,9 @@ func (p *planner) visit(name string, parent int) int {
 				s.Group = append(s.Group, p.lookupOrZero(t))
 			}
 		}
+	}
+	if s.Intermediate && !s.Secondary && !s.Phony {
+		p.g.Intermediates = append(p.g.Intermediates, s.ID)
 	}
 	p.addDeps(s, p.expandSecond(s, deps))
 	if !s.Double && !s.Phony {
