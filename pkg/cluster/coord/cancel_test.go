@@ -133,8 +133,17 @@ func TestAddStepsWhileRunning(t *testing.T) {
 	if again, err := cl.AddSteps(ctx, "rec", "sub/1", add); err != nil || again != 1 {
 		t.Fatalf("repeat: %d, %v", again, err)
 	}
-	if st, _ := follow(t, cl, "rec"); st != "succeeded" {
-		t.Fatalf("status %s", st)
+	targets := map[string]bool{}
+	if _, err := cl.Events(ctx, "rec", 1, func(e *pb.Event) error {
+		if e.Kind == pb.Event_STEP_FINISHED {
+			targets[e.Target] = e.Status == "succeeded"
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !targets["sub"] || !targets["sub/a"] || !targets["sub/all"] || len(targets) != 3 {
+		t.Fatalf("finished targets %v", targets)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "all")); err != nil || string(b) != "a\n" {
 		t.Fatalf("all: %q %v", b, err)

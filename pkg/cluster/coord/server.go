@@ -145,7 +145,7 @@ func (c *Coordinator) Events(req *pb.EventsRequest, stream pb.Coordinator_Events
 			}
 			found = true
 			for i := next - 1; i < uint64(len(b.Events)) && len(batch) < 1024; i++ {
-				batch = append(batch, eventPB(&b.Events[i]))
+				batch = append(batch, eventPB(b, &b.Events[i]))
 			}
 		})
 		if !found && time.Now().After(notFoundAt) {
@@ -177,9 +177,14 @@ func (c *Coordinator) Events(req *pb.EventsRequest, stream pb.Coordinator_Events
 // eventsNotFoundWait is how long Events waits for an unknown build to appear.
 const eventsNotFoundWait = 5 * time.Second
 
-func eventPB(e *fsm.Event) *pb.Event {
-	return &pb.Event{Seq: e.Seq, Kind: pb.Event_Kind(e.Kind), Step: e.Step, Attempt: e.Attempt, Worker: e.Worker,
+// eventPB converts an event, adding the step's target.
+func eventPB(b *fsm.Build, e *fsm.Event) *pb.Event {
+	out := &pb.Event{Seq: e.Seq, Kind: pb.Event_Kind(e.Kind), Step: e.Step, Attempt: e.Attempt, Worker: e.Worker,
 		Data: e.Data, Status: e.Status, ExitCode: e.ExitCode, Message: e.Message, TimeUnixMs: e.Time}
+	if e.Step >= 0 && int(e.Step) < len(b.Specs) && e.Kind != fsm.EvStepsAdded {
+		out.Target = b.Specs[e.Step].Target
+	}
+	return out
 }
 
 // BuildPayload returns a build's payload.
