@@ -23,6 +23,8 @@
 #   REALWORLD_WORK   where the builds happen (default /tmp/dmake-realworld);
 #                    outside any git checkout, because some projects ask git
 #                    for a version and must not find dmake's repository.
+#   REALWORLD_TIMEOUT  seconds a build (or no-op run) may take before it is
+#                    stopped and counted as failed (default 3600; exit 124)
 #   REALWORLD_COMPARE_ONLY  if set, skip the builds and compare the trees
 #                    and logs a previous run left in $REALWORLD_WORK.
 set -u
@@ -32,6 +34,7 @@ here=$top/scripts/realworld
 DMAKE=${DMAKE:-$top/bin/dmake}
 REF_MAKE=${REF_MAKE:-/usr/bin/make}
 JOBS=${JOBS:-2}
+TIMEOUT=${REALWORLD_TIMEOUT:-3600}
 CACHE=${REALWORLD_CACHE:-$top/.cache/realworld}
 WORK=${REALWORLD_WORK:-${TMPDIR:-/tmp}/dmake-realworld}
 export REALWORLD_CACHE=$CACHE
@@ -103,12 +106,12 @@ build_with() {
 	cp -a "$CACHE/src/$proj" "$P"
 	cmd=$(build_cmd "$proj")
 	start=$(date +%s.%N)
-	(cd "$P" && M=$M JOBS=$JOBS sh -c "$cmd") >"$W/$side.build.log" 2>&1
+	(cd "$P" && M=$M JOBS=$JOBS timeout -k 10 "$TIMEOUT" sh -c "$cmd") >"$W/$side.build.log" 2>&1
 	echo $? >"$W/$side.build.rc"
 	mid=$(date +%s.%N)
 	snapshot "$P" >"$W/$side.before-noop"
 	ncmd=$(noop_cmd "$proj")
-	(cd "$P" && M=$M JOBS=$JOBS sh -c "$ncmd") >"$W/$side.noop.raw" 2>&1
+	(cd "$P" && M=$M JOBS=$JOBS timeout -k 10 "$TIMEOUT" sh -c "$ncmd") >"$W/$side.noop.raw" 2>&1
 	echo $? >"$W/$side.noop.rc"
 	end=$(date +%s.%N)
 	snapshot "$P" >"$W/$side.after-noop"
@@ -117,6 +120,12 @@ build_with() {
 	echo "$start $mid $end" | awk '{printf "build %.1fs, no-op %.2fs\n", $2-$1, $3-$2}' >"$W/$side.times"
 	rm -rf "${W:?}/$side"
 	mv "$P" "$W/$side"
+}
+
+# timed_out NAME prints " (timed out)" if the run whose status is in
+# $W/NAME.rc was stopped by timeout(1).
+timed_out() {
+	[ "$(cat "$W/$1.rc")" = 124 ] && echo " (timed out after ${TIMEOUT}s)"
 }
 
 # compare_trees: append reasons to $W/fail for differences between gnu/ and dmake/.
@@ -144,7 +153,7 @@ compare_trees() {
 # created, removed or touched in $W/SIDE.noop.paths.
 check_noop() {
 	side=$1 what=$2
-	[ "$(cat "$W/$side.noop.rc")" = 0 ] || echo "$what no-op run exited $(cat "$W/$side.noop.rc")" >>"$W/fail"
+	[ "$(cat "$W/$side.noop.rc")" = 0 ] || echo "$what no-op run exited $(cat "$W/$side.noop.rc")$(timed_out "$side.noop")" >>"$W/fail"
 	diff "$W/$side.before-noop" "$W/$side.after-noop" >"$W/$side.noop.changes"
 	grep '^[<>]' "$W/$side.noop.changes" | cut -d' ' -f5- | sort -u >"$W/$side.noop.paths"
 }
@@ -190,10 +199,10 @@ run_project() {
 	echo "realworld: $proj: dmake:    $(cat "$W/dmake.times"), exit $(cat "$W/dmake.build.rc")"
 
 	if [ "$(cat "$W/gnu.build.rc")" != 0 ]; then
-		echo "reference build with GNU make failed (see $W/gnu.build.log)" >>"$W/fail"
+		echo "reference build with GNU make failed$(timed_out gnu.build) (see $W/gnu.build.log)" >>"$W/fail"
 	fi
 	if [ "$(cat "$W/dmake.build.rc")" != "$(cat "$W/gnu.build.rc")" ]; then
-		echo "build exited $(cat "$W/dmake.build.rc"), GNU make's $(cat "$W/gnu.build.rc") (see $W/dmake.build.log)" >>"$W/fail"
+		echo "build exited $(cat "$W/dmake.build.rc")$(timed_out dmake.build), GNU make's $(cat "$W/gnu.build.rc") (see $W/dmake.build.log)" >>"$W/fail"
 	fi
 	compare_trees
 	check_noop gnu "GNU make's"
