@@ -92,6 +92,10 @@ type Job struct {
 	// of a failed line (GNU make reports a missing included makefile
 	// there when its rule fails).
 	FailureNote string
+	// Question (-q): a line that exits with status 1 ends the job Failed
+	// without a message, as GNU make takes it for a sub-make's "out of
+	// date" answer.
+	Question bool
 	// QuietFailure drops the failure message, as GNU make does for a
 	// makefile included with -include whose rule fails.
 	QuietFailure bool

@@ -119,6 +119,9 @@ func (r *Runner) Run(ctx context.Context, job *Job) Result {
 		case out.interrupted != nil:
 			return Result{Status: Interrupted, Line: c.index, Exit: out.exit, Ignored: res.Ignored, Err: out.interrupted}
 		case out.exit.Success():
+		case job.Question && out.exit.Signal == 0 && out.exit.Code == 1:
+			// -q: a recursive make answering "out of date".
+			return Result{Status: Failed, Line: c.index, Exit: out.exit, Ignored: res.Ignored}
 		case c.IgnoreError:
 			res.Ignored++
 			writeString(io.err, FailureMessage(programName(job), &c.Line, job.Target, out.exit, true))
@@ -164,6 +167,9 @@ func (r *Runner) runLine(ctx context.Context, job *Job, l *Line, io *stdio) line
 		return lineOutcome{}
 	}
 	run := job.Mode == Normal || l.Always
+	if job.Mode == DryRun || (run && !(l.Silent && isNoop(l.Text))) {
+		notifyBefore(job)
+	}
 	if job.Mode == DryRun || (run && !l.Silent) {
 		writeString(io.out, l.Text+"\n")
 	}

@@ -105,6 +105,9 @@ func (s *stdio) output(w io.Writer) (*os.File, error) {
 	if f, ok := w.(*os.File); ok {
 		return f, nil
 	}
+	if n, ok := w.(*NotifyFile); ok {
+		return n.File, nil
+	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("output pipe: %w", err)
