@@ -122,10 +122,17 @@ func joinRefContinuations(s string) string {
 // -t). onlyAlways runs just the recursive lines (-q).
 func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, newer []string, mtime time.Time, exists, onlyAlways bool) {
 	if b.opt.Touch && !onlyAlways {
-		if _, err := b.expandRecipe(s, newer); err != nil {
+		lines, err := b.expandRecipe(s, newer)
+		if err != nil {
 			b.fatal = err
 			b.st.Fail(id, attempt)
 			b.st.Stop()
+			return
+		}
+		if anyAlways(lines) {
+			// GNU make runs a recursive recipe's $(MAKE) and + lines
+			// under -t instead of touching the target.
+			b.launch(id, attempt, s, newer, mtime, exists, true)
 			return
 		}
 		b.touch(s)
@@ -158,6 +165,7 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 		return
 	}
 	job.FailureNote = b.opt.FailureNotes[s.Name]
+	job.Question = b.opt.Question
 	job.QuietFailure = b.opt.QuietFail[s.Name]
 	var buf *os.File
 	if b.opt.OutputSync != SyncNone && mode == xexec.Normal {
@@ -176,6 +184,9 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 		}
 	}
 	d := jobDone{id: id, attempt: attempt, before: mtime, existed: exists, out: buf, ranAny: ranAny}
+	if b.opt.Touch {
+		d.touches = touchesAfter(job.Lines)
+	}
 	if b.opt.Jobserver != nil {
 		b.waiting = &pendingJob{d: d, job: job}
 		return
@@ -228,30 +239,75 @@ func (b *Builder) finish(d jobDone) {
 			m, e := b.stat(s)
 			b.settle(d.id, m, e)
 		}
+		for i := 0; i < d.touches; i++ {
+			b.touch(s)
+		}
 		b.st.Succeed(d.id, d.attempt, true)
+	case xexec.Failed:
+		if b.opt.Question && d.res.Exit.Code == 1 && d.res.Exit.Signal == 0 {
+			// A sub-make under -q said "out of date": make stops and
+			// answers the same, without an error.
+			b.questionN = true
+			b.st.Succeed(d.id, d.attempt, true)
+			b.st.Stop()
+			return
+		}
+		b.failed(s, d)
 	case xexec.Interrupted:
 		b.deleteTarget(s, d)
 		b.st.Fail(d.id, d.attempt)
 		b.st.Stop()
 	default:
-		if d.res.Status == xexec.StartFailed {
-			fmt.Fprintf(b.opt.Stderr, "%s: %v\n", b.opt.Program, d.res.Err)
-			fmt.Fprintf(b.opt.Stderr, "%s: *** [%s: %s] Error 127\n", b.opt.Program, linePos(d), s.Name)
-		}
-		if b.g.DeleteOnError {
-			b.deleteTarget(s, d)
-		}
-		if !b.opt.QuietFail[s.Name] {
-			b.loudFailures++
-		}
-		b.st.Fail(d.id, d.attempt)
-		if !b.opt.KeepGoing {
-			b.waitNote()
-		}
+		b.failed(s, d)
+	}
+}
+
+// failed applies a failed job's result.
+func (b *Builder) failed(s *plan.Step, d jobDone) {
+	if d.res.Status == xexec.StartFailed {
+		fmt.Fprintf(b.opt.Stderr, "%s: %v\n", b.opt.Program, d.res.Err)
+		fmt.Fprintf(b.opt.Stderr, "%s: *** [%s: %s] Error 127\n", b.opt.Program, linePos(d), s.Name)
+	}
+	if b.g.DeleteOnError {
+		b.deleteTarget(s, d)
+	}
+	if !b.opt.QuietFail[s.Name] {
+		b.loudFailures++
+	}
+	b.st.Fail(d.id, d.attempt)
+	if !b.opt.KeepGoing {
+		b.waitNote()
 	}
 }
 
 func linePos(d jobDone) string { return "" }
+
+// touchesAfter is how many times GNU make -t says "touch" for a recipe
+// whose recursive lines ran: never if every line is recursive, else once,
+// and once more if the last line is not recursive.
+func touchesAfter(lines []xexec.Line) int {
+	n := 0
+	for _, l := range lines {
+		if !l.Always {
+			n = 1
+		}
+	}
+	if n > 0 && !lines[len(lines)-1].Always {
+		n++
+	}
+	return n
+}
+
+// anyAlways reports whether a recipe has a line that runs under -n, -t
+// and -q: a $(MAKE) or '+' line.
+func anyAlways(lines []xexec.Line) bool {
+	for _, l := range lines {
+		if l.Always {
+			return true
+		}
+	}
+	return false
+}
 
 func copyTo(w interface{ Write([]byte) (int, error) }, f *os.File) {
 	buf := make([]byte, 32<<10)
