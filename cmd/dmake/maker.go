@@ -36,6 +36,11 @@ type maker struct {
 	onlyQuietFailed bool
 
 	js *jobserver.Jobserver // the jobserver this make serves or joined; nil for none
+
+	// stdout and stderr print the Entering directory line before the
+	// first thing written to them.
+	dirs           *dirLog
+	stdout, stderr *xexec.NotifyFile
 }
 
 // setupJobserver joins the jobserver of a parent make, or creates one for
@@ -80,6 +85,8 @@ func jobsOnCommandLine(args []string) bool {
 }
 
 func (m *maker) main() int {
+	m.dirs = &dirLog{prog: m.prog}
+	m.stdout, m.stderr = m.dirs.files()
 	if err := m.chdir(); err != nil {
 		return 2
 	}
@@ -89,10 +96,9 @@ func (m *maker) main() int {
 	if m.js != nil {
 		defer m.js.Close()
 	}
-	if m.opts.ShouldPrintDirectory() {
-		fmt.Printf("%s: Entering directory '%s'\n", m.prog, m.dir)
-		defer fmt.Printf("%s: Leaving directory '%s'\n", m.prog, m.dir)
-	}
+	m.dirs.dir = m.dir
+	m.dirs.on = m.opts.ShouldPrintDirectory()
+	defer m.dirs.leave()
 	return m.make()
 }
 
@@ -146,8 +152,8 @@ func (m *maker) config() eval.Config {
 		CommandLine:    o.CommandVariables(nil),
 		MFlags:         o.MFlags(cli.PhaseParse),
 		MakeLevel:      o.MakeLevel,
-		Stdout:         os.Stdout,
-		Stderr:         os.Stderr,
+		Stdout:         m.stdout,
+		Stderr:         m.stderr,
 		Hooks:          eval.Hooks{Shell: m.shell},
 	}
 }
@@ -197,21 +203,21 @@ func (m *maker) make() int {
 		case 1:
 			goals = g
 		default:
-			fmt.Fprintf(os.Stderr, "%s: *** .DEFAULT_GOAL contains more than one target.  Stop.\n", m.prog)
+			fmt.Fprintf(m.stderr, "%s: *** .DEFAULT_GOAL contains more than one target.  Stop.\n", m.prog)
 			return 2
 		}
 	}
 	for _, g := range goals {
 		if g == "" {
-			fmt.Fprintf(os.Stderr, "%s: *** empty string invalid as file name.  Stop.\n", m.prog)
+			fmt.Fprintf(m.stderr, "%s: *** empty string invalid as file name.  Stop.\n", m.prog)
 			return 2
 		}
 	}
 	if len(goals) == 0 {
 		if noMakefile {
-			fmt.Fprintf(os.Stderr, "%s: *** No targets specified and no makefile found.  Stop.\n", m.prog)
+			fmt.Fprintf(m.stderr, "%s: *** No targets specified and no makefile found.  Stop.\n", m.prog)
 		} else {
-			fmt.Fprintf(os.Stderr, "%s: *** No targets.  Stop.\n", m.prog)
+			fmt.Fprintf(m.stderr, "%s: *** No targets.  Stop.\n", m.prog)
 		}
 		return 2
 	}
@@ -220,6 +226,9 @@ func (m *maker) make() int {
 		return m.fatal(err)
 	}
 	m.setPhase(cli.PhaseRun)
+	if m.opts.Cluster.Enabled() {
+		return m.buildOnCluster(g)
+	}
 	return m.build(g, false)
 }
 
@@ -241,13 +250,13 @@ func (m *maker) applyMakefileFlags() int {
 	if _, err := m.opts.ApplyMakeFlags(val); err != nil {
 		var exit *cli.Exit
 		if errors.As(err, &exit) {
-			fmt.Fprint(os.Stdout, exit.Stdout)
-			fmt.Fprint(os.Stderr, exit.Stderr)
+			fmt.Fprint(m.stdout, exit.Stdout)
+			fmt.Fprint(m.stderr, exit.Stderr)
 			return exit.Code
 		}
 	}
 	for _, w := range m.opts.Warnings[n:] {
-		fmt.Fprintln(os.Stderr, w)
+		fmt.Fprintln(m.stderr, w)
 	}
 	return 0
 }
@@ -275,9 +284,9 @@ func (m *maker) lookup(name string) (string, bool) {
 func (m *maker) fatal(err error) int {
 	var fe *eval.FatalError
 	if errors.As(err, &fe) {
-		fmt.Fprintln(os.Stderr, fe.Render(m.prog))
+		fmt.Fprintln(m.stderr, fe.Render(m.prog))
 	} else {
-		fmt.Fprintf(os.Stderr, "%s: *** %v.  Stop.\n", m.prog, err)
+		fmt.Fprintf(m.stderr, "%s: *** %v.  Stop.\n", m.prog, err)
 	}
 	return 2
 }
@@ -297,6 +306,8 @@ func (m *maker) build(g *plan.Graph, makefiles bool) int {
 		IgnoreErrors: o.IgnoreErrors,
 		Silent:       o.Silent,
 		OutputSync:   outputSync(o.OutputSync),
+		Stdout:       m.stdout,
+		Stderr:       m.stderr,
 		Program:      m.prog,
 		Dir:          m.dir,
 		Env:          m.env,
@@ -421,8 +432,8 @@ func (m *maker) remakeMakefiles() (code int, restart bool) {
 		if _, err := os.Stat(filepath.Join(m.dir, mi.Name)); err == nil {
 			continue
 		}
-		fmt.Fprint(os.Stderr, missingText(m.prog, mi))
-		fmt.Fprintf(os.Stderr, "%s: *** No rule to make target '%s'.  Stop.\n", m.prog, mi.Name)
+		fmt.Fprint(m.stderr, missingText(m.prog, mi))
+		fmt.Fprintf(m.stderr, "%s: *** No rule to make target '%s'.  Stop.\n", m.prog, mi.Name)
 		return 2, false
 	}
 	return 0, false
@@ -491,7 +502,7 @@ func (m *maker) restart() int {
 	n, _ := strconv.Atoi(os.Getenv("MAKE_RESTARTS"))
 	os.Setenv("MAKE_RESTARTS", strconv.Itoa(n+1))
 	if n+1 > 100 {
-		fmt.Fprintf(os.Stderr, "%s: *** makefiles keep being remade.  Stop.\n", m.prog)
+		fmt.Fprintf(m.stderr, "%s: *** makefiles keep being remade.  Stop.\n", m.prog)
 		return 2
 	}
 	exe, err := os.Executable()

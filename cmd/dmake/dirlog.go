@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sync"
+
+	xexec "github.com/dmake/dmake/pkg/exec"
+)
+
+// dirLog prints GNU make's "Entering directory" line lazily, as make 4.3
+// does: just before the first message make writes or the first command it
+// starts, so a sub-make with nothing to say prints neither it nor the
+// matching "Leaving directory" line.
+type dirLog struct {
+	prog, dir string
+	on        bool // -w, or a sub-make without -s/--no-print-directory
+
+	mu      sync.Mutex
+	entered bool
+}
+
+// enter prints the Entering line once, if it is wanted.
+func (d *dirLog) enter() {
+	if !d.on {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.entered {
+		d.entered = true
+		fmt.Fprintf(os.Stdout, "%s: Entering directory '%s'\n", d.prog, d.dir)
+	}
+}
+
+// leave prints the Leaving line if the Entering line was printed.
+func (d *dirLog) leave() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.entered {
+		d.entered = false
+		fmt.Fprintf(os.Stdout, "%s: Leaving directory '%s'\n", d.prog, d.dir)
+	}
+}
+
+// files returns stdout and stderr wrapped so that writing to them, or a
+// recipe starting with them, prints the Entering line first.
+func (d *dirLog) files() (stdout, stderr *xexec.NotifyFile) {
+	return &xexec.NotifyFile{File: os.Stdout, Before: d.enter}, &xexec.NotifyFile{File: os.Stderr, Before: d.enter}
+}
