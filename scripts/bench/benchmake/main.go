@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/dmake/dmake/internal/benchgen"
 )
@@ -39,7 +40,8 @@ type config struct {
 	work       string // scratch directory
 	top        string // repository top (for scripts/realworld/fetch.sh)
 	verbose    bool
-	genOnly    bool // write the generated inputs and stop
+	timeout    time.Duration // of one run
+	genOnly    bool          // write the generated inputs and stop
 }
 
 func main() {
@@ -55,6 +57,7 @@ func main() {
 	flag.StringVar(&c.work, "work", filepath.Join(os.TempDir(), "dmake-bench"), "scratch directory")
 	flag.StringVar(&c.top, "top", ".", "repository top")
 	flag.BoolVar(&c.verbose, "v", false, "print every sample to stderr")
+	flag.DurationVar(&c.timeout, "timeout", 30*time.Minute, "stop a run that takes longer, and fail")
 	flag.BoolVar(&c.genOnly, "gen", false, "only write the generated inputs into -work (parse/ and dag/), for profiling by hand")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -195,9 +198,14 @@ func (b *bench) timed(ctx context.Context, r *row, s side, tag, dir string, args
 		return err
 	}
 	defer log.Close()
-	smp, err := measure(ctx, dir, log, b.env, procName(m), append([]string{m}, args...))
+	rctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+	smp, err := measure(rctx, dir, log, b.env, procName(m), append([]string{m}, args...))
 	if err != nil {
 		return err
+	}
+	if rctx.Err() != nil {
+		return fmt.Errorf("%s: %s: %w after %v (see %s)", tag, m, rctx.Err(), smp.wall.Round(time.Millisecond), logPath)
 	}
 	if b.verbose {
 		fmt.Fprintf(os.Stderr, "  %-9s %-5s wall %8.3fs cpu %8.3fs rss %6d KiB tree %6d KiB exit %d\n",

@@ -35,6 +35,11 @@ type sample struct {
 func measure(ctx context.Context, dir string, log io.Writer, env []string, makeName string, argv []string) (sample, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr, cmd.Env = dir, log, log, env
+	// The make runs in its own process group, so that a timeout or an
+	// interrupt stops its recipes too, not just the make.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return sample{}, fmt.Errorf("start %s: %w", argv[0], err)
