@@ -22,6 +22,9 @@ func main() {
 }
 
 func run(args []string) int {
+	if code, ok := clusterCommand(args); ok {
+		return code
+	}
 	opts, err := cli.Parse(args, os.Getenv)
 	if err != nil {
 		var exit *cli.Exit

@@ -19,6 +19,10 @@ import (
 // keepBuilds bounds how many decoded builds a worker keeps.
 const keepBuilds = 16
 
+// UpToDate is the message of a step that succeeded without running any
+// command; the client needs it for make's "Nothing to be done" notes.
+const UpToDate = "up to date"
+
 // Runner is the cluster.StepRunner of dmaked workers. Builds that Encode
 // did not write (the shell steps of tests and benchmarks) go to Fallback.
 type Runner struct {
@@ -175,7 +179,7 @@ func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPa
 	}
 	if !dec.Must {
 		bc.mu.Unlock()
-		return cluster.StepResult{}
+		return cluster.StepResult{Message: UpToDate}
 	}
 	job, err := x.Job(s, dec.Newer, xexec.Normal)
 	bc.mu.Unlock()
@@ -188,7 +192,7 @@ func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPa
 		return cluster.StepResult{Failed: true, ExitCode: 2, Message: err.Error()}
 	}
 	if job == nil {
-		return cluster.StepResult{}
+		return cluster.StepResult{Message: UpToDate}
 	}
 	job.Stdin = nil
 	res := xexec.Run(ctx, job)

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// clusterBins builds dmake and dmaked for the cluster tests. dmake is
+// returned as a link named "make", so its messages read as GNU make's do.
+func clusterBins(t *testing.T) (dmake, dmaked string) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, p := range []string{"dmake", "dmaked"} {
+		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, p), "github.com/dmake/dmake/cmd/"+p).CombinedOutput()
+		if err != nil {
+			t.Fatalf("build %s: %v\n%s", p, err, out)
+		}
+	}
+	asMake := filepath.Join(dir, "bin", "make")
+	os.MkdirAll(filepath.Dir(asMake), 0o755)
+	if err := os.Symlink(filepath.Join(dir, "dmake"), asMake); err != nil {
+		t.Fatal(err)
+	}
+	return asMake, filepath.Join(dir, "dmaked")
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startDev runs "dmaked dev" (a one-node coordinator and local workers) and
+// waits until it has workers.
+func startDev(t *testing.T, dmake, dmaked string, workers int) string {
+	t.Helper()
+	addr, raft := freePort(t), freePort(t)
+	cmd := exec.Command(dmaked, "dev", "--workers", fmt.Sprint(workers), "--slots", "2", "--bind", addr, "--raft-bind", raft, "--data-dir", t.TempDir())
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("dmaked dev log:\n%s", log.String())
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _ := exec.Command(dmake, "cluster", "workers", "--cluster", addr).Output()
+		if strings.Count(string(out), "ready") >= workers {
+			return addr
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("dmaked dev did not get %d ready workers", workers)
+	return ""
+}
+
+const clusterMakefile = `
+OBJS := $(patsubst %.c,%.o,$(wildcard *.c))
+all: prog report
+prog: $(OBJS)
+	@echo linking $@
+	cat $^ > $@
+%.o: %.c
+	@echo "compiling $< with [$(FLAGS)]"
+	sed 's/^/obj:/' $< > $@
+b.o: FLAGS = -special
+report: prog
+	@echo objects: $(wildcard *.o)
+	wc -l < prog > $@
+`
+
+func runIn(t *testing.T, dir, bin string, env []string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s: %v", bin, err)
+	}
+	return string(out), code
+}
+
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		files[e.Name()] = string(b)
+	}
+	return files
+}
+
+func project(t *testing.T) string {
+	dir := t.TempDir()
+	files := map[string]string{"Makefile": clusterMakefile, "a.c": "alpha\n", "b.c": "beta\n", "c.c": "gamma\n"}
+	for n, c := range files {
+		os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644)
+	}
+	return dir
+}
+
+func sortedLines(s string) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	sort.Strings(l)
+	return strings.Join(l, "\n")
+}
+
+// TestClusterBuildMatchesMake runs the same build with GNU make, with local
+// dmake and with dmake --cluster against a real dmaked (coordinator and
+// workers in another process): same files, same output (at -j1, in the
+// same order), same exit status; a second run does nothing; a failing
+// recipe fails the cluster build with make's message and status.
+func TestClusterBuildMatchesMake(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("GNU make not installed")
+	}
+	dmake, dmaked := clusterBins(t)
+	addr := startDev(t, dmake, dmaked, 2)
+
+	ref := project(t)
+	refOut, refCode := runIn(t, ref, "make", nil, "-j1")
+	cl := project(t)
+	clOut, clCode := runIn(t, cl, dmake, []string{"DMAKE_CLUSTER=" + addr}, "-j1")
+	if clCode != refCode || clOut != refOut {
+		t.Fatalf("cluster build differs from make:\nmake (%d):\n%s\ndmake --cluster (%d):\n%s", refCode, refOut, clCode, clOut)
+	}
+	if a, b := snapshot(t, cl), snapshot(t, ref); fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("files differ:\ncluster %v\nmake    %v", a, b)
+	}
+
+	out, code := runIn(t, cl, dmake, nil, "--cluster", addr, "-j4")
+	refOut2, _ := runIn(t, ref, "make", nil, "-j4")
+	if code != 0 || out != refOut2 {
+		t.Fatalf("second run: got (%d) %q, make says %q", code, out, refOut2)
+	}
+
+	// -j4 from clean: order may differ, lines may not.
+	cl4, ref4 := project(t), project(t)
+	o4, c4 := runIn(t, cl4, dmake, nil, "--cluster", addr, "-j4")
+	r4, rc4 := runIn(t, ref4, "make", nil, "-j4")
+	if c4 != rc4 || sortedLines(o4) != sortedLines(r4) {
+		t.Fatalf("-j4: cluster (%d)\n%s\nmake (%d)\n%s", c4, o4, rc4, r4)
+	}
+
+	bad := project(t)
+	os.WriteFile(filepath.Join(bad, "Makefile"), []byte("all:\n\t@echo before\n\t@exit 3\n\t@echo after\n"), 0o644)
+	ref2 := project(t)
+	os.WriteFile(filepath.Join(ref2, "Makefile"), []byte("all:\n\t@echo before\n\t@exit 3\n\t@echo after\n"), 0o644)
+	bo, bc := runIn(t, bad, dmake, nil, "--cluster", addr)
+	ro, rc := runIn(t, ref2, "make", nil)
+	if bc != rc || bo != ro {
+		t.Fatalf("failing recipe: cluster (%d) %q, make (%d) %q", bc, bo, rc, ro)
+	}
+}
