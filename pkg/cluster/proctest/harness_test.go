@@ -63,10 +63,11 @@ func freeAddr(t testing.TB) string {
 
 // proc is one dmaked process.
 type proc struct {
-	name string
-	args []string
-	cmd  *exec.Cmd
-	log  string
+	name   string
+	args   []string
+	cmd    *exec.Cmd
+	log    string
+	exited chan error // receives Wait's result once the process exits
 }
 
 func (p *proc) start(t testing.TB) {
@@ -81,8 +82,9 @@ func (p *proc) start(t testing.TB) {
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	cmd := p.cmd
-	go func() { _ = cmd.Wait() }()
+	cmd, exited := p.cmd, make(chan error, 1)
+	p.exited = exited
+	go func() { exited <- cmd.Wait() }()
 }
 
 func (p *proc) signal(t testing.TB, s syscall.Signal) {
