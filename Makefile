@@ -6,7 +6,7 @@ GOBIN   := $(CURDIR)/bin
 # Tests run with the race detector unless RACE= is given.
 RACE    ?= -race
 
-.PHONY: all build install test lint bench proto realworld
+.PHONY: all build install test lint bench builtin
 
 all: build
 
@@ -24,5 +24,14 @@ lint:
 test: lint
 	$(GO) test $(RACE) -timeout 15m ./...
 
-bench: build
+# The speed tables: dmake beside GNU make 4.3 (bench-make), then the Go
+# benchmarks (the cluster's capacity and failover among them).
+bench: build bench-make
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+# GNU make 4.3's builtin rules and variables, regenerated from make itself.
+builtin:
+	python3 scripts/gen-builtin.py > pkg/graph/eval/builtin.mk
+
+# proto, realworld, bench-make, images, cluster-up/down, e2e
+include $(sort $(wildcard mk/*.mk))
