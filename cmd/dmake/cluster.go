@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +37,14 @@ func (m *maker) buildOnCluster(g *plan.Graph) int {
 	enc, err := makestep.Encode(id, g, m.ev, bo, cluster.Options{Jobs: o.Jobs, KeepGoing: o.KeepGoing})
 	if err != nil {
 		return m.fatal(err)
+	}
+	probe, err := writeProbe(m.dir, id)
+	if err != nil {
+		return m.fatal(err)
+	}
+	enc.Spec.Probe = probe
+	if !o.Cluster.Detach {
+		defer os.Remove(filepath.Join(m.dir, probe.Path))
 	}
 	c := client.New(o.Cluster.Addrs)
 	defer c.Close()
@@ -91,6 +100,20 @@ func (m *maker) goalNotes(g *plan.Graph, ran, finished []bool, code int) {
 		}
 		lo = hi
 	}
+}
+
+// writeProbe writes a file with fresh content in the build's directory: a
+// worker runs the build's steps only if it reads the same content at the
+// same path, which proves it sees this tree on the shared filesystem. The
+// name starts with a dot, so wildcards like * in the makefile do not see it.
+func writeProbe(dir, id string) (cluster.Probe, error) {
+	var b [16]byte
+	rand.Read(b[:])
+	p := cluster.Probe{Path: ".dmake-probe-" + id, Content: []byte(hex.EncodeToString(b[:]))}
+	if err := os.WriteFile(filepath.Join(dir, p.Path), p.Content, 0o644); err != nil {
+		return p, fmt.Errorf("write the shared-filesystem probe: %w", err)
+	}
+	return p, nil
 }
 
 // newBuildID returns a fresh build ID. The client chooses it, which makes
