@@ -122,6 +122,7 @@ type jobDone struct {
 	out     *os.File // -O buffer
 	ranAny  bool
 	touches int // -t: times to touch the target once the recursive lines ran
+	job     *xexec.Job
 }
 
 // New prepares a build of g.
@@ -183,13 +184,13 @@ func dedup(ids []buildstate.StepID) []buildstate.StepID {
 }
 
 func (b *Builder) limit() int {
+	if b.opt.Jobserver != nil && b.waiting != nil {
+		return b.running // one job at a time waits for a slot
+	}
 	if b.g.NotParallel {
 		return 1
 	}
 	if b.opt.Jobserver != nil {
-		if b.waiting != nil {
-			return b.running
-		}
 		return int(^uint(0) >> 1)
 	}
 	if b.opt.Jobs <= 0 {

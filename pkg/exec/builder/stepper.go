@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,9 @@ func (x *Stepper) Decide(s *plan.Step, dep DepState) Decision {
 		d.NoRule = !exists && !s.IsTarget && !s.Phony
 		return d
 	}
+	if exists && x.g.LowResolution[s.Name] && mtime.Nanosecond() != 0 {
+		fmt.Fprintf(x.opt.Stderr, "%s: *** Warning: .LOW_RESOLUTION_TIME file '%s' has a high resolution time stamp\n", x.opt.Program, s.Path)
+	}
 	d.Newer, d.Must = x.outOfDate(s, mtime, exists, dep)
 	return d
 }
@@ -103,8 +107,14 @@ func (x *Stepper) automatics(s *plan.Step, newer []string) *eval.VarSet {
 		plus = append(plus, x.g.Steps[d].Path)
 	}
 	all = dedupStrings(append([]string(nil), plus...))
+	normal := make(map[int]bool, len(s.Deps))
+	for _, d := range s.Deps {
+		normal[d] = true
+	}
 	for _, d := range s.Order {
-		order = append(order, x.g.Steps[d].Path)
+		if !normal[d] { // a prerequisite also named normally is normal
+			order = append(order, x.g.Steps[d].Path)
+		}
 	}
 	def("@", s.Path)
 	if s.Recipe != nil && s.Recipe == x.g.DefaultRecipe && s.Name != ".DEFAULT" {
@@ -205,6 +215,9 @@ func (x *Stepper) shell(s *plan.Step) string {
 
 func (x *Stepper) shellFlags(s *plan.Step) []string {
 	v, ok, _ := x.ev.ValueIn(s.Scope, ".SHELLFLAGS")
+	if sv := s.Scope.Lookup(".SHELLFLAGS"); ok && sv != nil && sv.Origin == eval.OriginDefault && x.g.Posix {
+		ok = false // .POSIX changes the default to -ec
+	}
 	if !ok {
 		if x.g.Posix {
 			return []string{"-ec"}
@@ -242,6 +255,15 @@ func (x *Stepper) stat(s *plan.Step) (time.Time, bool) {
 	return st.ModTime(), true
 }
 
+// newerThan compares a prerequisite's time with its target's; for a
+// .LOW_RESOLUTION_TIME target only whole seconds count.
+func (x *Stepper) newerThan(s *plan.Step, dep, target time.Time) bool {
+	if x.g.LowResolution[s.Name] {
+		return dep.Truncate(time.Second).After(target.Truncate(time.Second))
+	}
+	return dep.After(target)
+}
+
 // outOfDate decides whether a step's recipe must run, and which
 // prerequisites are newer than its target ($?).
 func (x *Stepper) outOfDate(s *plan.Step, mtime time.Time, exists bool, dep DepState) (newer []string, must bool) {
@@ -255,7 +277,7 @@ func (x *Stepper) outOfDate(s *plan.Step, mtime time.Time, exists bool, dep DepS
 	for _, d := range s.Deps {
 		ds := x.g.Steps[d]
 		dm, de := dep(d)
-		if !de || ds.Phony || dm.After(mtime) || x.opt.AlwaysMake || x.opt.NewFiles[ds.Name] || !exists {
+		if !de || ds.Phony || x.newerThan(s, dm, mtime) || x.opt.AlwaysMake || x.opt.NewFiles[ds.Name] || !exists {
 			newer = append(newer, ds.Path)
 			must = true
 		}

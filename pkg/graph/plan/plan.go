@@ -186,17 +186,12 @@ func (p *planner) readSpecials() {
 
 func (p *planner) in(special, name string) bool { return p.specials[special][name] }
 
-// precious reports whether .PRECIOUS names a target, itself or by a
-// pattern that matches it.
-func (p *planner) precious(name string) bool {
-	for d := range p.specials[".PRECIOUS"] {
-		if d == name {
+// preciousRule reports whether .PRECIOUS names one of a pattern rule's
+// target patterns: the files it makes are precious.
+func (p *planner) preciousRule(r *eval.Rule) bool {
+	for _, t := range r.Targets {
+		if p.in(".PRECIOUS", t) {
 			return true
-		}
-		if pat := eval.ParsePattern(d); pat.HasPercent {
-			if _, ok := pat.Match(name); ok {
-				return true
-			}
 		}
 	}
 	return false
@@ -221,7 +216,7 @@ func (p *planner) visit(name string, parent int) int {
 	f := p.db.Lookup(name)
 	s.File = f
 	s.Phony = p.phony[name]
-	s.Precious = p.precious(name)
+	s.Precious = p.in(".PRECIOUS", name)
 	s.Secondary = p.in(".SECONDARY", name) || p.g.SecondaryAll
 	// A file named by .SECONDARY is an intermediate file never deleted.
 	s.Intermediate = p.in(".INTERMEDIATE", name) || p.in(".SECONDARY", name)
@@ -272,6 +267,7 @@ func (p *planner) visit(name string, parent int) int {
 			if m != nil {
 				s.Recipe = m.rule.Recipe
 				s.Stem = m.stem
+				s.Precious = s.Precious || p.preciousRule(m.rule)
 				s.IsTarget = true
 				s.Scope = p.scopeFor(name, f, parentScope)
 				deps = append(m.deps, deps...)
