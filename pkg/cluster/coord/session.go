@@ -65,9 +65,17 @@ func (c *Coordinator) WorkerSession(stream pb.Coordinator_WorkerSessionServer) e
 		return status.Error(codes.InvalidArgument, "first message must be a Hello with a worker id")
 	}
 	wc := &workerConn{id: hello.WorkerId, out: make(chan *pb.CoordMsg, 4096), done: make(chan struct{})}
-	sendErr := make(chan error, 1)
-	go func() { sendErr <- wc.pump(stream) }()
-	defer wc.close()
+	sendErr, pumped := make(chan error, 1), make(chan struct{})
+	go func() { sendErr <- wc.pump(stream); close(pumped) }()
+	// gRPC streams must not be used after the handler returns: let the
+	// sender flush and stop first (bounded, in case the worker does not read).
+	defer func() {
+		wc.close()
+		select {
+		case <-pumped:
+		case <-time.After(2 * time.Second):
+		}
+	}()
 
 	session, err := ld.open(wc, hello)
 	if err != nil {
@@ -75,8 +83,7 @@ func (c *Coordinator) WorkerSession(stream pb.Coordinator_WorkerSessionServer) e
 	}
 	if session == 0 {
 		wc.send(&pb.CoordMsg{Msg: &pb.CoordMsg_SessionExpired{SessionExpired: &pb.SessionExpired{Session: hello.Session}}})
-		wc.close()
-		return <-sendErr
+		return nil
 	}
 	defer ld.drop(wc)
 	recvErr := make(chan error, 1)
