@@ -247,7 +247,11 @@ func (a *Agent) runSession(ctx context.Context, addr string, stub pb.Coordinator
 		a.log.Info("new session", "session", w.Session, "coordinator", addr)
 	}
 	a.session, a.renewed, a.link = w.Session, helloAt, l
-	a.ttl, a.hb = time.Duration(w.TtlMs)*time.Millisecond, time.Duration(w.HeartbeatIntervalMs)*time.Millisecond
+	a.ttl, a.hb = a.cfg.TTL, a.cfg.HeartbeatInterval
+	if w.TtlMs > 0 && w.HeartbeatIntervalMs > 0 {
+		a.ttl, a.hb = time.Duration(w.TtlMs)*time.Millisecond, time.Duration(w.HeartbeatIntervalMs)*time.Millisecond
+	}
+	a.hbSent = map[uint64]time.Time{}
 	for _, r := range h.Fenced {
 		delete(a.fenced, refKey(r))
 	}
