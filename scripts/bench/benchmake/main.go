@@ -156,7 +156,9 @@ const (
 // row is one line of the table: the samples of both makes.
 type row struct {
 	name    string
+	tag     string // names the logs of its runs
 	samples [2][]sample
+	differs bool // the two makes' outputs differed in some run
 }
 
 type bench struct {
@@ -166,8 +168,8 @@ type bench struct {
 	rows []*row
 }
 
-func (b *bench) newRow(name string) *row {
-	r := &row{name: name}
+func (b *bench) newRow(tag, name string) *row {
+	r := &row{name: name, tag: tag}
 	b.rows = append(b.rows, r)
 	return r
 }
@@ -219,6 +221,9 @@ func (b *bench) timed(ctx context.Context, r *row, s side, tag, dir string, args
 	}
 	if r != nil {
 		r.samples[s] = append(r.samples[s], smp)
+		if len(r.samples[gnu]) == len(r.samples[dm]) && !b.sameOutput(tag) {
+			r.differs = true
+		}
 	}
 	return nil
 }
@@ -231,7 +236,7 @@ func (b *bench) parseRows(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "benchmake: (a) parse: %d lines in %d files\n", res.Lines, len(res.Files))
-	r := b.newRow(fmt.Sprintf("(a)  parse+eval %dk lines, -n", res.Lines/1000))
+	r := b.newRow("parse", fmt.Sprintf("(a)  parse+eval %dk lines, -n", res.Lines/1000))
 	for i := -1; i < b.runs; i++ { // run -1 warms the page cache
 		for _, s := range order(i) {
 			rr := r
@@ -254,8 +259,8 @@ func (b *bench) dagRows(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "benchmake: (b) DAG: %d targets, %d-line Makefile\n", res.Targets, res.Lines)
-	clean := b.newRow(fmt.Sprintf("(b1) DAG %d targets, clean -j%d", res.Targets, b.jobs))
-	noop := b.newRow(fmt.Sprintf("(b2) DAG %d targets, no-op -j%d", res.Targets, b.jobs))
+	clean := b.newRow("dag-clean", fmt.Sprintf("(b1) DAG %d targets, clean -j%d", res.Targets, b.jobs))
+	noop := b.newRow("dag-noop", fmt.Sprintf("(b2) DAG %d targets, no-op -j%d", res.Targets, b.jobs))
 	j := fmt.Sprintf("-j%d", b.jobs)
 	for i := 0; i < b.runs; i++ {
 		for _, s := range order(i) {
@@ -285,8 +290,8 @@ func (b *bench) realRows(ctx context.Context) error {
 	}
 	pristine := filepath.Join(cache, "src/lua")
 	dir := filepath.Join(b.work, "lua")
-	clean := b.newRow(fmt.Sprintf("(c1) lua 5.4 clean, make -j%d linux", b.jobs))
-	noop := b.newRow(fmt.Sprintf("(c2) lua 5.4 no-op, make -j%d linux", b.jobs))
+	clean := b.newRow("lua-clean", fmt.Sprintf("(c1) lua 5.4 clean, make -j%d linux", b.jobs))
+	noop := b.newRow("lua-noop", fmt.Sprintf("(c2) lua 5.4 no-op, make -j%d linux", b.jobs))
 	j := fmt.Sprintf("-j%d", b.jobs)
 	for i := 0; i < b.realRuns; i++ {
 		for _, s := range order(i) {
