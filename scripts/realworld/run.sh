@@ -10,8 +10,12 @@
 #      move P aside as "dmake";
 #   3. compare: the build's exit status, the list of files, the contents of
 #      every file (both trees were built at the same path, so embedded paths
-#      agree), and the no-op run: exit 0, no file created, removed or
-#      touched, and the same output as GNU make's no-op run.
+#      agree; files that embed the date are listed in ignored()), and the
+#      no-op run: exit 0, the same output as GNU make's no-op run (make's
+#      name normalised, lines sorted), and no path created, removed or
+#      touched other than those GNU make's own second run touches (none for
+#      lua and zlib; redis regenerates src/Makefile.dep, git rewrites
+#      temporary files in . and gitweb/).
 # Prints "realworld: PROJECT: PASS" or "... FAIL: reasons" per project and
 # exits 1 if any failed.
 #
