@@ -1,0 +1,83 @@
+package coord_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dmake/dmake/pkg/cluster/client"
+)
+
+// TestOperatorRaftCommands: list peers, transfer leadership to a named
+// coordinator, remove a coordinator, and add it back.
+func TestOperatorRaftCommands(t *testing.T) {
+	nodes := startNodes(t, 3)
+	waitFor(t, "a leader", 30*time.Second, func() bool { return leaderOf(nodes) != nil })
+	cl := client.New(addrs(nodes))
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	var peers []*client.ServerInfo
+	waitFor(t, "every address recorded", 20*time.Second, func() bool {
+		var err error
+		peers, err = cl.RaftPeers(ctx)
+		if err != nil || len(peers) != 3 {
+			return false
+		}
+		for _, p := range peers {
+			if p.RpcAddr == "" || !p.Voter {
+				return false
+			}
+		}
+		return true
+	})
+
+	old := leaderOf(nodes)
+	var target *node
+	for _, nd := range nodes {
+		if nd != old {
+			target = nd
+			break
+		}
+	}
+	if err := cl.TransferLeader(ctx, target.cfg.NodeID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "leadership to move", 20*time.Second, func() bool { return leaderOf(nodes) == target })
+
+	// Remove a follower, then add it back (it restarts from its data dir).
+	var gone *node
+	for _, nd := range nodes {
+		if nd != target {
+			gone = nd
+			break
+		}
+	}
+	if err := cl.RemovePeer(ctx, gone.cfg.NodeID); err != nil {
+		t.Fatal(err)
+	}
+	if err := gone.c.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "two peers", 20*time.Second, func() bool {
+		ps, err := cl.RaftPeers(ctx)
+		return err == nil && len(ps) == 2
+	})
+	c, err := startCoord(gone.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone.c = c
+	t.Cleanup(func() { _ = c.Shutdown() })
+	if err := cl.AddPeer(ctx, gone.cfg.NodeID, gone.cfg.RaftAddr, gone.cfg.RPCAddr, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "three peers again", 20*time.Second, func() bool {
+		ps, err := cl.RaftPeers(ctx)
+		return err == nil && len(ps) == 3
+	})
+	waitFor(t, "the re-added node to follow", 20*time.Second, func() bool {
+		return c.Raft().AppliedIndex() >= target.c.Raft().AppliedIndex()
+	})
+}
