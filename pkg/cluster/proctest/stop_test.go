@@ -109,7 +109,8 @@ func TestWorkerStoppedPastLease(t *testing.T) {
 func TestPoisonStep(t *testing.T) {
 	tc := newCluster(t, 1, 3, 2)
 	spec := cluster.BuildSpec{ID: "poison", Dir: t.TempDir(), Steps: []cluster.StepSpec{
-		{Target: "killer", Payload: []byte("kill -KILL $PPID; sleep 5")},
+		// $PPID is ShellRunner's guard shell; its parent is the worker.
+		{Target: "killer", Payload: []byte("read -r _ _ _ worker _ < /proc/$PPID/stat; kill -KILL $worker; sleep 5")},
 	}}
 	wait := followBuild(t, tc, spec.ID, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
