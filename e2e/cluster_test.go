@@ -30,20 +30,20 @@ const (
 // Short leases so that faults resolve within seconds; each is a named flag
 // of dmaked coordinator (see docs/cluster.md).
 var timing = map[string]string{
-	"DMAKE_WORKER_TTL":      "3s",
-	"DMAKE_WORKER_GRACE":    "2s",
-	"DMAKE_HEARTBEAT":       "1s",
-	"DMAKE_FAILOVER_GRACE":  "8s",
-	"DMAKE_RAFT_HEARTBEAT":  "1s",
-	"DMAKE_LOSS_BACKOFF":    "0s,1s,2s",
-	"DMAKE_SLOTS":           "4",
-	"DMAKE_SHARED":          sharedDir,
-	"COMPOSE_HTTP_TIMEOUT":  "120",
-	"DMAKE_C1_PORT":         fmt.Sprint(basePort),
-	"DMAKE_C2_PORT":         fmt.Sprint(basePort + 1),
-	"DMAKE_C3_PORT":         fmt.Sprint(basePort + 2),
-	"DMAKE_UID":             fmt.Sprint(os.Getuid()),
-	"DMAKE_GID":             fmt.Sprint(os.Getgid()),
+	"DMAKE_WORKER_TTL":       "3s",
+	"DMAKE_WORKER_GRACE":     "2s",
+	"DMAKE_HEARTBEAT":        "1s",
+	"DMAKE_FAILOVER_GRACE":   "8s",
+	"DMAKE_RAFT_HEARTBEAT":   "1s",
+	"DMAKE_LOSS_BACKOFF":     "0s,1s,2s",
+	"DMAKE_SLOTS":            "4",
+	"DMAKE_SHARED":           sharedDir,
+	"COMPOSE_HTTP_TIMEOUT":   "120",
+	"DMAKE_C1_PORT":          fmt.Sprint(basePort),
+	"DMAKE_C2_PORT":          fmt.Sprint(basePort + 1),
+	"DMAKE_C3_PORT":          fmt.Sprint(basePort + 2),
+	"DMAKE_UID":              fmt.Sprint(os.Getuid()),
+	"DMAKE_GID":              fmt.Sprint(os.Getgid()),
 	"COMPOSE_IGNORE_ORPHANS": "1",
 }
 
@@ -73,7 +73,9 @@ func envOr(k, def string) string {
 
 // stageDir holds the dmaked and dmake binaries that went into the images;
 // the host runs the same ones.
-func stageDir() string { return envOr("DMAKE_E2E_STAGE", filepath.Join(repoTop, ".cache", "docker", "stage")) }
+func stageDir() string {
+	return envOr("DMAKE_E2E_STAGE", filepath.Join(repoTop, ".cache", "docker", "stage"))
+}
 
 // composeCmd is "docker compose" or "docker-compose", whichever works.
 func composeCmd() []string {
@@ -228,7 +230,9 @@ func (c *Cluster) Restart(svc string) { c.Docker("restart", "-t", "10", c.Contai
 func (c *Cluster) Network() string { return project + "_dmake" }
 
 // Disconnect partitions a service from every other node and from the host.
-func (c *Cluster) Disconnect(svc string) { c.Docker("network", "disconnect", c.Network(), c.Container(svc)) }
+func (c *Cluster) Disconnect(svc string) {
+	c.Docker("network", "disconnect", c.Network(), c.Container(svc))
+}
 
 // Connect heals the partition (coordinators get their fixed address back).
 func (c *Cluster) Connect(svc string) {
