@@ -43,6 +43,21 @@ func (c *envCache) exported(v *eval.Var) bool {
 	return c.exportAll || c.ev.ExportAll || v.Origin == eval.OriginCommand || v.Origin == eval.OriginEnv || v.Origin == eval.OriginEnvOverride
 }
 
+// exportSource returns the variable whose export mode decides for n: a
+// target-specific value with no export of its own follows the variable it
+// shadows (GNU make exports "a: V = x" when V is exported globally).
+func exportSource(scope *eval.Scope, n string, v *eval.Var) *eval.Var {
+	if v.Export != eval.ExportDefault {
+		return v
+	}
+	for sc := scope; sc != nil; sc = sc.Parent {
+		if w := sc.Vars.Lookup(n); w != nil && w.Export != eval.ExportDefault {
+			return w
+		}
+	}
+	return v
+}
+
 func validName(n string) bool {
 	if n == "" {
 		return false
@@ -87,7 +102,7 @@ func (c *envCache) build(scope *eval.Scope, own map[string]bool) []string {
 			continue
 		}
 		v := scope.Lookup(n)
-		if v == nil || !c.exported(v) {
+		if v == nil || !c.exported(exportSource(scope, n, v)) {
 			continue
 		}
 		val, _, err := c.ev.ValueIn(scope, n)

@@ -2,6 +2,8 @@ package eval
 
 import (
 	"strings"
+
+	"github.com/dmake/dmake/pkg/graph/syntax"
 )
 
 // builtinRules parses the rule section of builtin.mk: headers, tab-started
@@ -16,7 +18,7 @@ func builtinRules() (suffixes []string, rules []*Rule) {
 		case strings.HasPrefix(l, ".SUFFIXES: "):
 			suffixes = Fields(l[len(".SUFFIXES: "):])
 		case l[0] == '\t':
-			cur.Recipe.Lines = append(cur.Recipe.Lines, RecipeLine{Text: l[1:]})
+			cur.Recipe.Lines = append(cur.Recipe.Lines, RecipeLine{Text: l[1:], Pos: syntax.Pos{File: "<builtin>"}})
 		case l[0] == ' ':
 			n := len(cur.Recipe.Lines) - 1
 			cur.Recipe.Lines[n].Text += "\n" + l

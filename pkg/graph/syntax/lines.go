@@ -17,6 +17,9 @@ func (p Pos) String() string {
 	if p.File == "" {
 		return ""
 	}
+	if p.Line == 0 {
+		return p.File // GNU make's "<builtin>"
+	}
 	return p.File + ":" + itoa(p.Line)
 }
 
