@@ -33,3 +33,30 @@ func TestReadyStepsDoesNotTake(t *testing.T) {
 		t.Fatalf("Next = %d,%v after ReadySteps; want 1", id, ok)
 	}
 }
+
+func TestCompactReadyKeepsOrder(t *testing.T) {
+	specs := make([]Spec, 2000)
+	for i := range specs {
+		specs[i] = Spec{Priority: int64(len(specs) - i)}
+	}
+	s, err := New(specs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := StepID(0); id < 1500; id++ {
+		if _, err := s.Start(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := s.ReadySteps()
+	s.CompactReady()
+	if len(s.ready) != 500 {
+		t.Fatalf("queue holds %d entries after compaction, want 500", len(s.ready))
+	}
+	if after := s.ReadySteps(); !reflect.DeepEqual(before, after) {
+		t.Fatal("compaction changed the ready steps")
+	}
+	if id, ok := s.Next(); !ok || id != 1999 {
+		t.Fatalf("Next = %d, %v", id, ok)
+	}
+}

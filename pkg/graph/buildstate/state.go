@@ -92,6 +92,7 @@ type State struct {
 	steps      []step
 	dependents [][]StepID
 	ready      readyQueue
+	compacted  int  // length of ready after the last CompactReady
 	stopped    bool // a failure without -k: start nothing more
 	running    int
 	unfinished int
@@ -383,4 +384,29 @@ func (s *State) ReadySteps() []StepID {
 		return out[i] < out[j]
 	})
 	return out
+}
+
+// CompactReady drops ready-queue entries of steps that are no longer ready
+// (started with Start rather than taken with Next, or requeued twice), once
+// they could make up half the queue. A driver that starts steps with Start
+// calls it after each batch, so the queue stays proportional to the ready
+// steps. Which steps are ready, and their order, do not change.
+func (s *State) CompactReady() {
+	if len(s.ready) <= 2*s.compacted+256 {
+		return
+	}
+	seen := make(map[StepID]bool, len(s.ready))
+	kept := s.ready[:0]
+	for _, it := range s.ready {
+		if s.steps[it.id].status == Ready && !seen[it.id] {
+			seen[it.id] = true
+			kept = append(kept, it)
+		}
+	}
+	for i := len(kept); i < len(s.ready); i++ {
+		s.ready[i] = readyItem{}
+	}
+	s.ready = kept
+	heap.Init(&s.ready)
+	s.compacted = len(s.ready)
 }
