@@ -228,9 +228,18 @@ func (a *applier) workerDrain(c *WorkerDrain) *Result {
 
 func (a *applier) assign(c *Assign) *Result {
 	res := &Result{Items: make([]error, len(c.Items)), Attempts: make([]uint32, len(c.Items))}
+	var touched []*Build
 	for i, it := range c.Items {
 		att, err := a.assignOne(&it, c.Stamp)
 		res.Items[i], res.Attempts[i] = err, att
+		if b := a.st.Builds[it.Build]; err == nil && (len(touched) == 0 || touched[len(touched)-1] != b) {
+			touched = append(touched, b)
+		}
+	}
+	// Steps are started with Start, not taken with Next: let buildstate
+	// drop their stale queue entries.
+	for _, b := range touched {
+		b.State.CompactReady()
 	}
 	return res
 }
