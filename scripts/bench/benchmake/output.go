@@ -27,9 +27,9 @@ func (b *bench) sameOutput(tag string) bool {
 
 func normalise(text, makePath string) []string {
 	text = strings.ReplaceAll(text, makePath, "make")
-	prefix := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(procName(makePath)) + `(\\[[0-9]+\\])?:`)
+	prefix := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(procName(makePath)) + `(\[[0-9]+\])?:`)
 	text = prefix.ReplaceAllString(text, "make$1:")
-	lines := strings.Split(text, "\\n")
+	lines := strings.Split(text, "\n")
 	slices.Sort(lines)
 	return lines
 }
