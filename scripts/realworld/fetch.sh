@@ -109,6 +109,25 @@ fetch_one() {
 	echo "fetch.sh: $p: unpacked $(basename "$dsc") into $dest"
 }
 
+# ensure_tools installs, through the system's apt, the few tools that
+# unpacking and building need and that a bare machine may lack: dpkg-source
+# (dpkg-dev), a C compiler (gcc) and the C library headers (libc6-dev).
+ensure_tools() {
+	missing=
+	command -v dpkg-source >/dev/null || missing="$missing dpkg-dev"
+	command -v cc >/dev/null || missing="$missing gcc"
+	[ -f /usr/include/stdio.h ] || missing="$missing libc6-dev"
+	[ -n "$missing" ] || return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "fetch.sh: missing tools; install:$missing" >&2
+		return 1
+	fi
+	echo "fetch.sh: installing$missing" >&2
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+}
+
+ensure_tools
 for p in $projects; do
 	fetch_one "$p"
 done
