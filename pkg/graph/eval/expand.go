@@ -8,7 +8,7 @@ import (
 
 // maxDepth bounds nested expansion (deep $(call) recursion). GNU make has
 // no limit and runs out of stack; we stop with an error instead of crashing.
-const maxDepth = 20000
+const maxDepth = 10000
 
 // Expand expands text in the current scope.
 func (e *Evaluator) Expand(text string) string {

@@ -1,0 +1,7 @@
+$(
+X = $(foo
+ifeq (a
+define
+	recipe before target
+endif
+A = $(A)
