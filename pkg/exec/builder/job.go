@@ -364,7 +364,7 @@ func (b *Builder) reportGoals() {
 			if b.opt.Question || b.opt.Silent || b.opt.NoGoalNotes || b.anyRan(lo, g.Priority) {
 				continue
 			}
-			if g.Phony || g.Recipe == nil {
+			if g.Phony || !hasRecipe(g) {
 				fmt.Fprintf(b.opt.Stdout, "%s: Nothing to be done for '%s'.\n", b.opt.Program, g.Name)
 			} else {
 				fmt.Fprintf(b.opt.Stdout, "%s: '%s' is up to date.\n", b.opt.Program, g.Name)
@@ -375,6 +375,22 @@ func (b *Builder) reportGoals() {
 			}
 		}
 	}
+}
+
+// hasRecipe reports whether a goal has a recipe: its own, or one of its
+// double-colon rules'.
+func hasRecipe(s *plan.Step) bool {
+	if s.Recipe != nil {
+		return true
+	}
+	if s.File != nil && s.File.Double {
+		for _, r := range s.File.Doubles {
+			if r.Recipe != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (b *Builder) anyRan(lo, hi int64) bool {
