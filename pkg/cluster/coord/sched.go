@@ -42,8 +42,9 @@ type slot struct {
 
 // candidate is a ready step the round may start.
 type candidate struct {
-	build  *fsm.Build
+	build  *fsm.Build // identity only: read its fields under the FSM lock
 	step   buildstate.StepID
+	assign *pb.Assign // what to send if it is assigned (Ref.Attempt to fill)
 	lostOn []string          // workers to avoid if another is free
 	cannot map[string]string // workers that must not get it (and why)
 }
@@ -144,7 +145,9 @@ func (ld *leader) round() {
 				if losses := b.State.Losses(id); losses > 0 && now.Before(time.UnixMilli(si.LostAt).Add(ld.c.cfg.backoff(losses))) {
 					continue
 				}
-				list = append(list, candidate{build: b, step: id, lostOn: si.LostOn, cannot: cannot})
+				spec := &b.Specs[id]
+				list = append(list, candidate{build: b, step: id, lostOn: si.LostOn, cannot: cannot,
+					assign: &pb.Assign{Ref: &pb.StepRef{Build: b.ID, Step: int32(id)}, Dir: b.Dir, Target: spec.Target, Payload: spec.Payload}})
 			}
 			if len(list) > 0 {
 				perBuild = append(perBuild, list)
@@ -157,7 +160,7 @@ func (ld *leader) round() {
 	}
 	cmd := &fsm.Assign{Stamp: stamp()}
 	for _, a := range chosen {
-		cmd.Items = append(cmd.Items, fsm.AssignItem{Build: a.cand.build.ID, Step: int32(a.cand.step), Worker: a.conn.id, Session: a.conn.session})
+		cmd.Items = append(cmd.Items, fsm.AssignItem{Build: a.cand.assign.Ref.Build, Step: int32(a.cand.step), Worker: a.conn.id, Session: a.conn.session})
 	}
 	res, err := ld.c.apply(fsm.AssignType, cmd)
 	if err != nil {
@@ -168,12 +171,9 @@ func (ld *leader) round() {
 		if res.Items[i] != nil {
 			continue
 		}
-		b := a.cand.build
-		spec := &b.Specs[a.cand.step]
-		a.conn.send(&pb.CoordMsg{Msg: &pb.CoordMsg_Assign{Assign: &pb.Assign{
-			Ref:     &pb.StepRef{Build: b.ID, Step: int32(a.cand.step), Attempt: res.Attempts[i]},
-			Session: a.conn.session, Dir: b.Dir, Target: spec.Target, Payload: spec.Payload,
-		}}})
+		m := a.cand.assign
+		m.Ref.Attempt, m.Session = res.Attempts[i], a.conn.session
+		a.conn.send(&pb.CoordMsg{Msg: &pb.CoordMsg_Assign{Assign: m}})
 	}
 }
 
