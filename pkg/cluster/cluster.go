@@ -10,6 +10,9 @@ type Options struct {
 	Jobs      int  // -j: at most this many steps of the build at once; 0 means no limit
 	KeepGoing bool // -k: after a failure, go on with steps that do not depend on it
 	MaxLosses int  // attempts lost to infrastructure before a step fails; 0 means 3
+	// Labels restrict the build to workers that have every one of them
+	// (dmaked worker --labels).
+	Labels []string
 }
 
 // BuildSpec is a build as submitted to the cluster.

@@ -46,7 +46,7 @@ func (c *Client) Submit(ctx context.Context, spec cluster.BuildSpec) error {
 // payload first, then the steps. Chunk 0 carries the header.
 func split(spec cluster.BuildSpec) []*pb.SubmitRequest {
 	cur := &pb.SubmitRequest{Build: spec.ID, Dir: spec.Dir, ProbePath: spec.Probe.Path, ProbeContent: spec.Probe.Content, Options: &pb.BuildOptions{
-		Jobs: int32(spec.Options.Jobs), KeepGoing: spec.Options.KeepGoing, MaxLosses: int32(spec.Options.MaxLosses)}}
+		Jobs: int32(spec.Options.Jobs), KeepGoing: spec.Options.KeepGoing, MaxLosses: int32(spec.Options.MaxLosses), Labels: spec.Options.Labels}}
 	out := []*pb.SubmitRequest{cur}
 	size := 0
 	flush := func() {

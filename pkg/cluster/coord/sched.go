@@ -44,7 +44,7 @@ type slot struct {
 type candidate struct {
 	build  *fsm.Build // identity only: read its fields under the FSM lock
 	step   buildstate.StepID
-	assign *pb.Assign // what to send if it is assigned (Ref.Attempt to fill)
+	assign *pb.Assign        // what to send if it is assigned (Ref.Attempt to fill)
 	lostOn []string          // workers to avoid if another is free
 	cannot map[string]string // workers that must not get it (and why)
 }
@@ -137,6 +137,9 @@ func (ld *leader) round() {
 			}
 			var list []candidate
 			cannot := ld.refused[b.ID]
+			if len(b.Options.Labels) > 0 {
+				cannot = lacking(cannot, b.Options.Labels, slots, st)
+			}
 			for _, id := range b.State.ReadySteps() {
 				if limit >= 0 && len(list) >= limit {
 					break
@@ -175,6 +178,24 @@ func (ld *leader) round() {
 		m.Ref.Attempt, m.Session = res.Attempts[i], a.conn.session
 		a.conn.send(&pb.CoordMsg{Msg: &pb.CoordMsg_Assign{Assign: m}})
 	}
+}
+
+// lacking adds to cannot the workers that lack one of the build's labels.
+func lacking(cannot map[string]string, labels []string, slots []*slot, st *fsm.State) map[string]string {
+	out := map[string]string{}
+	for w, why := range cannot {
+		out[w] = why
+	}
+	for _, s := range slots {
+		have := st.Workers[s.conn.id].Labels
+		for _, l := range labels {
+			if !slices.Contains(have, l) {
+				out[s.conn.id] = "lacks label " + l
+				break
+			}
+		}
+	}
+	return out
 }
 
 func cmpString(a, b string) int {

@@ -55,7 +55,7 @@ func (c *Coordinator) Submit(ctx context.Context, req *pb.SubmitRequest) (*pb.Su
 		}
 		if _, err := c.write(fsm.BuildSubmitType, &fsm.BuildSubmit{ID: req.Build, Dir: req.Dir, Stamp: stamp(),
 			ProbePath: req.ProbePath, ProbeContent: req.ProbeContent,
-			Options: fsm.Options{Jobs: o.Jobs, KeepGoing: o.KeepGoing, MaxLosses: o.MaxLosses}}); err != nil {
+			Options: fsm.Options{Jobs: o.Jobs, KeepGoing: o.KeepGoing, MaxLosses: o.MaxLosses, Labels: o.Labels}}); err != nil {
 			return nil, err
 		}
 	}

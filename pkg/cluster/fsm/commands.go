@@ -33,9 +33,10 @@ const (
 
 // Options are a build's make flags that the coordinator needs.
 type Options struct {
-	Jobs      int32 // -j: at most this many steps running; 0 means no limit
-	KeepGoing bool  // -k
-	MaxLosses int32 // lost attempts before a step is poisoned; 0 means 3
+	Jobs      int32    // -j: at most this many steps running; 0 means no limit
+	KeepGoing bool     // -k
+	MaxLosses int32    // lost attempts before a step is poisoned; 0 means 3
+	Labels    []string // only workers with all of these run the build
 }
 
 // StepSpec is one step as submitted: opaque to the coordinator except for its

@@ -1301,6 +1301,7 @@ type BuildOptions struct {
 	Jobs          int32                  `protobuf:"varint,1,opt,name=jobs,proto3" json:"jobs,omitempty"`                            // -j; 0 means unlimited
 	KeepGoing     bool                   `protobuf:"varint,2,opt,name=keep_going,json=keepGoing,proto3" json:"keep_going,omitempty"` // -k
 	MaxLosses     int32                  `protobuf:"varint,3,opt,name=max_losses,json=maxLosses,proto3" json:"max_losses,omitempty"` // 0 means 3
+	Labels        []string               `protobuf:"bytes,4,rep,name=labels,proto3" json:"labels,omitempty"`                         // run only on workers that have all of these
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1354,6 +1355,13 @@ func (x *BuildOptions) GetMaxLosses() int32 {
 		return x.MaxLosses
 	}
 	return 0
+}
+
+func (x *BuildOptions) GetLabels() []string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
 }
 
 type StepSpec struct {
@@ -3248,13 +3256,14 @@ const file_pkg_cluster_proto_dmake_proto_rawDesc = "" +
 	"\x03dir\x18\x02 \x01(\tR\x03dir\x12\x1d\n" +
 	"\n" +
 	"probe_path\x18\x03 \x01(\tR\tprobePath\x12#\n" +
-	"\rprobe_content\x18\x04 \x01(\fR\fprobeContent\"`\n" +
+	"\rprobe_content\x18\x04 \x01(\fR\fprobeContent\"x\n" +
 	"\fBuildOptions\x12\x12\n" +
 	"\x04jobs\x18\x01 \x01(\x05R\x04jobs\x12\x1d\n" +
 	"\n" +
 	"keep_going\x18\x02 \x01(\bR\tkeepGoing\x12\x1d\n" +
 	"\n" +
-	"max_losses\x18\x03 \x01(\x05R\tmaxLosses\"l\n" +
+	"max_losses\x18\x03 \x01(\x05R\tmaxLosses\x12\x16\n" +
+	"\x06labels\x18\x04 \x03(\tR\x06labels\"l\n" +
 	"\bStepSpec\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12\x12\n" +
 	"\x04deps\x18\x02 \x03(\x05R\x04deps\x12\x1a\n" +
