@@ -23,7 +23,11 @@ import (
 // submitted go through makestep.Runner (the local builder's own step
 // logic); plain shell steps (tests, benchmarks) through ShellRunner.
 func stepRunner() cluster.StepRunner {
-	return &makestep.Runner{Fallback: cluster.ShellRunner{}}
+	r := &makestep.Runner{Fallback: cluster.ShellRunner{}}
+	if self, err := os.Executable(); err == nil {
+		r.Guard = []string{self}
+	}
+	return r
 }
 
 func logger() *slog.Logger {

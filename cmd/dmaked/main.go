@@ -5,12 +5,17 @@ package main
 
 import (
 	"fmt"
+	xexec "github.com/dmake/dmake/pkg/exec"
 	"os"
 
 	"github.com/urfave/cli/v2"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == xexec.GuardCommand {
+		// A worker started us to stand guard over one recipe line.
+		os.Exit(xexec.RunGuard(os.Args[2:]))
+	}
 	app := &cli.App{
 		Name:  "dmaked",
 		Usage: "the dmake cluster daemon",

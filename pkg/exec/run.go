@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -285,6 +286,10 @@ func startLine(argv []string, job *Job, files []uintptr) (*proc, error) {
 	path, err := lookPath(argv[0], env)
 	if err != nil {
 		return nil, err
+	}
+	if len(job.Guard) > 0 {
+		gargv := append(append(append([]string(nil), job.Guard...), GuardCommand, strconv.Itoa(len(files)), path), argv...)
+		return spawn(job.Guard[0], gargv, job.Dir, env, files)
 	}
 	p, err := spawn(path, argv, job.Dir, env, files)
 	if errors.Is(err, syscall.ENOEXEC) {

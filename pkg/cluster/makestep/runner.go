@@ -27,6 +27,10 @@ const UpToDate = "up to date"
 // did not write (the shell steps of tests and benchmarks) go to Fallback.
 type Runner struct {
 	Fallback cluster.StepRunner
+	// Guard is the argv prefix of a program that calls exec.RunGuard (the
+	// worker's own binary): each recipe line runs under it, so the line's
+	// whole process group dies with the worker.
+	Guard []string
 
 	mu     sync.Mutex
 	builds map[string]*buildCtx
@@ -58,7 +62,7 @@ func (r *Runner) Run(ctx context.Context, req cluster.StepRequest, out io.Writer
 	if err != nil {
 		return cluster.StepResult{Failed: true, ExitCode: 2, Message: err.Error()}
 	}
-	return bc.run(ctx, req, sp, out)
+	return bc.run(ctx, req, sp, out, r.Guard)
 }
 
 func (r *Runner) build(req cluster.StepRequest) (*buildCtx, error) {
@@ -155,7 +159,7 @@ func (bc *buildCtx) graph(sp *stepPayload) *plan.Graph {
 	return g
 }
 
-func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPayload, out io.Writer) cluster.StepResult {
+func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPayload, out io.Writer, guard []string) cluster.StepResult {
 	bp := bc.bp
 	bc.mu.Lock()
 	g := bc.graph(sp)
@@ -195,6 +199,7 @@ func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPa
 		return cluster.StepResult{Message: UpToDate}
 	}
 	job.Stdin = nil
+	job.Guard = guard
 	res := xexec.Run(ctx, job)
 	switch res.Status {
 	case xexec.Succeeded:
