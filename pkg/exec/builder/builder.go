@@ -236,7 +236,7 @@ func (b *Builder) Run(ctx context.Context) Result {
 	case b.questionN:
 		res.ExitCode = 1
 	}
-	if !res.Interrupted && !b.opt.DryRun {
+	if !res.Interrupted && !b.opt.Touch && !b.opt.Question {
 		b.deleteIntermediates()
 	}
 	res.OnlyQuietFailed = res.ExitCode == 2 && b.loudFailures == 0 && !b.failedAny && b.fatal == nil && !res.Interrupted

@@ -144,10 +144,10 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 	}
 	mode := xexec.Normal
 	switch {
+	case onlyAlways || b.opt.Question: // -q wins over -n
+		mode = xexec.OnlyAlways
 	case b.opt.DryRun:
 		mode = xexec.DryRun
-	case onlyAlways || b.opt.Question:
-		mode = xexec.OnlyAlways
 	}
 	job, err := b.Job(s, newer, mode)
 	if err != nil {
@@ -370,7 +370,7 @@ func (b *Builder) reportGoals() {
 				fmt.Fprintf(b.opt.Stdout, "%s: '%s' is up to date.\n", b.opt.Program, g.Name)
 			}
 		case buildstate.Skipped:
-			if b.opt.KeepGoing && b.fatal == nil && b.ctx.Err() == nil {
+			if b.opt.KeepGoing && !b.opt.DryRun && !b.opt.Question && b.fatal == nil && b.ctx.Err() == nil {
 				fmt.Fprintf(b.opt.Stderr, "%s: Target '%s' not remade because of errors.\n", b.opt.Program, g.Name)
 			}
 		}
@@ -411,7 +411,7 @@ func (b *Builder) deleteIntermediates() {
 		if !b.ran[id] || s.Precious || b.g.PreciousTargets[s.Name] {
 			continue
 		}
-		if _, err := os.Stat(b.path(s.Path)); err != nil {
+		if _, err := os.Stat(b.path(s.Path)); err != nil && !b.opt.DryRun {
 			continue
 		}
 		names = append(names, s.Path)
@@ -421,6 +421,9 @@ func (b *Builder) deleteIntermediates() {
 	}
 	if !b.opt.Silent {
 		fmt.Fprintf(b.opt.Stdout, "rm %s\n", strings.Join(names, " "))
+	}
+	if b.opt.DryRun {
+		return // -n shows the rm line only
 	}
 	for _, n := range names {
 		os.Remove(b.path(n))

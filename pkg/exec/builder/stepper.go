@@ -267,8 +267,8 @@ func (x *Stepper) newerThan(s *plan.Step, dep, target time.Time) bool {
 // outOfDate decides whether a step's recipe must run, and which
 // prerequisites are newer than its target ($?).
 func (x *Stepper) outOfDate(s *plan.Step, mtime time.Time, exists bool, dep DepState) (newer []string, must bool) {
-	if x.opt.OldFiles[s.Name] && exists {
-		return nil, false
+	if x.opt.OldFiles[s.Name] {
+		return nil, false // -o: never remade
 	}
 	must = !exists || s.Phony || x.opt.AlwaysMake || x.opt.NewFiles[s.Name]
 	if s.Double && len(s.Deps) == 0 {
@@ -276,6 +276,9 @@ func (x *Stepper) outOfDate(s *plan.Step, mtime time.Time, exists bool, dep DepS
 	}
 	for _, d := range s.Deps {
 		ds := x.g.Steps[d]
+		if x.opt.OldFiles[ds.Name] && !ds.Phony {
+			continue // -o: nothing is remade on its account
+		}
 		dm, de := dep(d)
 		if !de || ds.Phony || x.newerThan(s, dm, mtime) || x.opt.AlwaysMake || x.opt.NewFiles[ds.Name] || !exists {
 			newer = append(newer, ds.Path)

@@ -158,7 +158,11 @@ func (e *Evaluator) defineDefaults(cfg Config) {
 			}
 		}
 		e.pos = saved
-		e.def("SUFFIXES", builtinSuffixes(), Simple, OriginDefault)
+		suffixes := builtinSuffixes()
+		if cfg.NoBuiltinRules {
+			suffixes = "" // -r empties the suffix list
+		}
+		e.def("SUFFIXES", suffixes, Simple, OriginDefault)
 	} else {
 		e.def("SUFFIXES", "", Simple, OriginDefault)
 	}
