@@ -33,7 +33,7 @@ var timing = map[string]string{
 	"DMAKE_WORKER_TTL":       "3s",
 	"DMAKE_WORKER_GRACE":     "2s",
 	"DMAKE_HEARTBEAT":        "1s",
-	"DMAKE_FAILOVER_GRACE":   "8s",
+	"DMAKE_FAILOVER_GRACE":   "5s",
 	"DMAKE_RAFT_HEARTBEAT":   "1s",
 	"DMAKE_LOSS_BACKOFF":     "0s,1s,2s",
 	"DMAKE_SLOTS":            "4",

@@ -167,10 +167,19 @@ func (c *Cluster) WaitProgress(t *testing.T, dir string, since time.Time, done i
 		if b != nil && b.Status != "running" {
 			t.Fatalf("build %s ended (%s, %d/%d done) before the fault could land", b.Id, b.Status, b.Done, b.Steps)
 		}
-		return b != nil && b.Done >= done
+		return b != nil && b.Done >= done && c.RunningSteps() > 0
 	})
 	t.Logf("build %s: %d/%d done, %d running: injecting the fault", b.Id, b.Done, b.Steps, b.Running)
 	return b
+}
+
+// RunningSteps is the number of steps the workers report running.
+func (c *Cluster) RunningSteps() int32 {
+	n := int32(0)
+	for _, w := range c.Workers() {
+		n += w.Running
+	}
+	return n
 }
 
 // BusiestWorker is the compose worker with the most running steps.
