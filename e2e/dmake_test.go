@@ -46,10 +46,15 @@ type DmakeRun struct {
 }
 
 // StartDmake runs `dmake --cluster ADDRS args...` in dir, in the background.
+// `dmake cluster SUB ...` commands take the addresses after the
+// subcommand, so for those the --cluster flag goes last.
 func (c *Cluster) StartDmake(t *testing.T, dir string, args ...string) *DmakeRun {
 	t.Helper()
 	r := &DmakeRun{done: make(chan struct{})}
 	full := append([]string{"--cluster", strings.Join(c.Addrs, ",")}, args...)
+	if len(args) > 0 && args[0] == "cluster" {
+		full = append(args[:len(args):len(args)], "--cluster", strings.Join(c.Addrs, ","))
+	}
 	r.cmd = exec.Command(filepath.Join(stageDir(), "dmake"), full...)
 	r.cmd.Dir, r.cmd.Env = dir, buildEnv()
 	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
