@@ -170,6 +170,12 @@ func (x *Stepper) expandRecipe(s *plan.Step, newer []string) ([]xexec.Line, erro
 		}
 		recursive := strings.Contains(rl.Text, "$(MAKE)") || strings.Contains(rl.Text, "${MAKE}")
 		pos := rl.Pos.String()
+		if rp := s.Recipe.Pos; !rp.IsZero() {
+			// GNU make numbers a recipe's lines from its first line by
+			// logical line, skipping blank and comment lines.
+			rp.Line += i
+			pos = rp.String()
+		}
 		if x.g.OneShell {
 			lines = append(lines, x.oneShellLine(s, text, i == 0, recursive, pos))
 			continue
