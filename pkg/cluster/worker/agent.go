@@ -104,6 +104,7 @@ type Agent struct {
 	ttl, hb      time.Duration
 	hbSent       map[uint64]time.Time
 	link         *link
+	endLink      context.CancelFunc    // ends the current stream
 	payloads     map[string]*buildInfo // the payloadCache latest builds
 	payloadOrder []string
 	runCtx       context.Context
@@ -246,7 +247,7 @@ func (a *Agent) runSession(ctx context.Context, addr string, stub pb.Coordinator
 	if a.session != w.Session {
 		a.log.Info("new session", "session", w.Session, "coordinator", addr)
 	}
-	a.session, a.renewed, a.link = w.Session, helloAt, l
+	a.session, a.renewed, a.link, a.endLink = w.Session, helloAt, l, cancel
 	a.ttl, a.hb = a.cfg.TTL, a.cfg.HeartbeatInterval
 	if w.TtlMs > 0 && w.HeartbeatIntervalMs > 0 {
 		a.ttl, a.hb = time.Duration(w.TtlMs)*time.Millisecond, time.Duration(w.HeartbeatIntervalMs)*time.Millisecond
@@ -438,6 +439,12 @@ func (a *Agent) fenceLoop(ctx context.Context) {
 			}
 			if n > 0 {
 				a.log.Warn("lease not renewed: killed running steps", "steps", n, "since", time.Since(a.renewed))
+				// Reconnect, so the leader hears of the killed steps in a
+				// Hello even if this stream still carries our messages
+				// (acks lost one way only).
+				if a.link != nil && a.endLink != nil {
+					a.endLink()
+				}
 			}
 		}
 		a.mu.Unlock()
