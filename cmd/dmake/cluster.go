@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dmake/dmake/cmd/dmake/internal/cli"
 	"github.com/dmake/dmake/pkg/cluster"
 	"github.com/dmake/dmake/pkg/cluster/client"
 	"github.com/dmake/dmake/pkg/cluster/makestep"
@@ -30,7 +31,7 @@ func (m *maker) buildOnCluster(g *plan.Graph) int {
 		return m.build(g, false)
 	}
 	id := newBuildID()
-	bo := builder.Options{Dir: m.dir, Program: m.prog, Env: m.env, Silent: o.Silent, IgnoreErrors: o.IgnoreErrors, AlwaysMake: o.AlwaysMake}
+	bo := builder.Options{Dir: m.dir, Program: m.prog, Env: m.clusterEnv(), Silent: o.Silent, IgnoreErrors: o.IgnoreErrors, AlwaysMake: o.AlwaysMake}
 	if g.NotParallel {
 		o.Jobs = 1
 	}
@@ -52,22 +53,25 @@ func (m *maker) buildOnCluster(g *plan.Graph) int {
 	err = c.Submit(ctx, enc.Spec)
 	stop()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: *** cluster %s: %v.  Stop.\n", m.prog, strings.Join(o.Cluster.Addrs, ","), err)
+		fmt.Fprintf(m.stderr, "%s: *** cluster %s: %v.  Stop.\n", m.prog, strings.Join(o.Cluster.Addrs, ","), err)
 		return 2
 	}
 	if o.Cluster.Detach {
-		fmt.Printf("%s: build %s submitted to the cluster; follow it with: dmake cluster attach %s\n", m.prog, id, id)
+		fmt.Fprintf(m.stdout, "%s: build %s submitted to the cluster; follow it with: dmake cluster attach %s\n", m.prog, id, id)
 		return 0
 	}
 	ran := make([]bool, len(g.Steps))
 	finished := make([]bool, len(g.Steps))
-	code := follow(c, id, 0, m.prog, os.Stdout, true, func(e *client.Event) {
+	code := follow(c, id, 0, m.prog, m.stdout, m.stderr, true, func(e *client.Event) {
 		if e.Kind != pb.Event_STEP_FINISHED || e.Step < 0 || int(e.Step) >= len(enc.Step) {
 			return
 		}
 		sid := enc.Step[e.Step]
 		finished[sid] = e.Status == "succeeded"
 		ran[sid] = finished[sid] && e.Message != makestep.UpToDate
+		if ran[sid] {
+			m.dirs.enter() // a command ran, so make would have said where
+		}
 	})
 	m.goalNotes(g, ran, finished, code)
 	return code
@@ -90,16 +94,28 @@ func (m *maker) goalNotes(g *plan.Graph, ran, finished []bool, code int) {
 			}
 			if !any && !m.opts.Silent {
 				if s.Phony || s.Recipe == nil {
-					fmt.Printf("%s: Nothing to be done for '%s'.\n", m.prog, s.Name)
+					fmt.Fprintf(m.stdout, "%s: Nothing to be done for '%s'.\n", m.prog, s.Name)
 				} else {
-					fmt.Printf("%s: '%s' is up to date.\n", m.prog, s.Name)
+					fmt.Fprintf(m.stdout, "%s: '%s' is up to date.\n", m.prog, s.Name)
 				}
 			}
 		case code != 0 && m.opts.KeepGoing:
-			fmt.Fprintf(os.Stderr, "%s: Target '%s' not remade because of errors.\n", m.prog, s.Name)
+			fmt.Fprintf(m.stderr, "%s: Target '%s' not remade because of errors.\n", m.prog, s.Name)
 		}
 		lo = hi
 	}
+}
+
+// clusterEnv is the base environment of recipes run on workers. A local
+// jobserver means nothing there, so MAKEFLAGS does not name one; and
+// DMAKE_CLUSTER names this cluster, so a $(MAKE) in a recipe runs its own
+// steps on the cluster too instead of on the worker alone.
+func (m *maker) clusterEnv() []string {
+	saved := m.opts.JobserverAuth
+	m.opts.JobserverAuth = ""
+	env := m.childEnv(cli.PhaseRun)
+	m.opts.JobserverAuth = saved
+	return append(env, "DMAKE_CLUSTER="+strings.Join(m.opts.Cluster.Addrs, ","))
 }
 
 // writeProbe writes a file with fresh content in the build's directory: a
@@ -128,7 +144,7 @@ func newBuildID() string {
 // finishes, and returns make's exit status for it. With cancelOnInterrupt,
 // Ctrl-C cancels the build on the cluster (recipes are killed there) and
 // follow goes on until the cluster says it is finished.
-func follow(c *client.Client, id string, from uint64, prog string, out io.Writer, cancelOnInterrupt bool, onEvent func(*client.Event)) int {
+func follow(c *client.Client, id string, from uint64, prog string, out, errw io.Writer, cancelOnInterrupt bool, onEvent func(*client.Event)) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
@@ -144,7 +160,7 @@ func follow(c *client.Client, id string, from uint64, prog string, out io.Writer
 			interrupted = true
 			cctx, done := context.WithTimeout(context.Background(), 15*time.Second)
 			if err := c.Cancel(cctx, id); err != nil {
-				fmt.Fprintf(os.Stderr, "%s: cancel %s: %v\n", prog, id, err)
+				fmt.Fprintf(errw, "%s: cancel %s: %v\n", prog, id, err)
 			}
 			done()
 		}
@@ -159,7 +175,7 @@ func follow(c *client.Client, id string, from uint64, prog string, out io.Writer
 			out.Write(e.Data)
 		case pb.Event_STEP_FINISHED:
 			if e.Status == "poisoned" {
-				fmt.Fprintf(os.Stderr, "%s: *** [%s] %s\n", prog, e.Target, e.Message)
+				fmt.Fprintf(errw, "%s: *** [%s] %s\n", prog, e.Target, e.Message)
 			}
 		case pb.Event_BUILD_FINISHED:
 			status = e.Status
@@ -168,9 +184,9 @@ func follow(c *client.Client, id string, from uint64, prog string, out io.Writer
 	})
 	if err != nil && status == "" {
 		if ctx.Err() != nil {
-			fmt.Fprintf(os.Stderr, "%s: stopped following build %s; it goes on: dmake cluster attach %s\n", prog, id, id)
+			fmt.Fprintf(errw, "%s: stopped following build %s; it goes on: dmake cluster attach %s\n", prog, id, id)
 		} else {
-			fmt.Fprintf(os.Stderr, "%s: *** cluster: %v.  Stop.\n", prog, err)
+			fmt.Fprintf(errw, "%s: *** cluster: %v.  Stop.\n", prog, err)
 		}
 		return 2
 	}
@@ -179,7 +195,7 @@ func follow(c *client.Client, id string, from uint64, prog string, out io.Writer
 		return 0
 	case "cancelled":
 		if interrupted {
-			fmt.Fprintf(os.Stderr, "%s: *** build %s cancelled\n", prog, id)
+			fmt.Fprintf(errw, "%s: *** build %s cancelled\n", prog, id)
 		}
 		return 2
 	default:
@@ -225,7 +241,7 @@ func clusterCommand(args []string) (code int, ok bool) {
 			return 2, true
 		}
 		cancel()
-		return follow(c, rest[0], 0, "dmake", os.Stdout, false, nil), true
+		return follow(c, rest[0], 0, "dmake", os.Stdout, os.Stderr, false, nil), true
 	case "drain", "undrain":
 		err = clusterDrain(ctx, c, sub, rest)
 	}

@@ -93,6 +93,7 @@ func runIn(t *testing.T, dir, bin string, env []string, args ...string) (string,
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Args[0] = filepath.Base(bin)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
@@ -166,6 +167,25 @@ func TestClusterBuildMatchesMake(t *testing.T) {
 	r4, rc4 := runIn(t, ref4, "make", nil, "-j4")
 	if c4 != rc4 || sortedLines(o4) != sortedLines(r4) {
 		t.Fatalf("-j4: cluster (%d)\n%s\nmake (%d)\n%s", c4, o4, rc4, r4)
+	}
+
+	// A $(MAKE) in a recipe on a worker runs its own steps on the cluster;
+	// its output, Entering/Leaving lines included, is make's.
+	recMk := "all:\n\t@echo top\n\t$(MAKE) -C sub\n\t@echo back\n"
+	subMk := "all: x.out\n\t@echo sub done\nx.out:\n\techo sub > $@\n"
+	rec, recRef := project(t), project(t)
+	for _, d := range []string{rec, recRef} {
+		os.Mkdir(filepath.Join(d, "sub"), 0o755)
+		os.WriteFile(filepath.Join(d, "Makefile"), []byte(recMk), 0o644)
+		os.WriteFile(filepath.Join(d, "sub", "Makefile"), []byte(subMk), 0o644)
+	}
+	// Both run as "make" found on PATH, so $(MAKE) reads the same.
+	path := []string{"PATH=" + filepath.Dir(dmake) + ":" + os.Getenv("PATH")}
+	ro1, rc1 := runIn(t, rec, dmake, path, "--cluster", addr, "-j2")
+	ro2, rc2 := runIn(t, recRef, "make", nil, "-j2")
+	ro2 = strings.ReplaceAll(ro2, recRef, rec)
+	if rc1 != rc2 || ro1 != ro2 {
+		t.Fatalf("recursive make: cluster (%d)\n%s\nmake (%d)\n%s", rc1, ro1, rc2, ro2)
 	}
 
 	bad := project(t)
