@@ -285,6 +285,9 @@ func (b *Builder) start(id buildstate.StepID) {
 		b.st.Succeed(id, attempt, false)
 		return
 	}
+	if s.Path != s.Name && !s.GPath {
+		s.Path = s.Name // GNU make remakes a target found by vpath here
+	}
 	if b.opt.Question {
 		b.questionN = true
 		b.launch(id, attempt, s, newer, mtime, exists, true)

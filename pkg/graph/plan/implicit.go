@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/dmake/dmake/pkg/graph/eval"
+	"github.com/dmake/dmake/pkg/graph/syntax"
 )
 
 // maxChain bounds implicit-rule chains (a.c from a.y from a.yy ...).
@@ -19,6 +20,7 @@ type match struct {
 }
 
 type candidate struct {
+	target   string
 	rule     *eval.Rule
 	stem     string // with the target's directory when the pattern has no '/'
 	dirStem  string // the directory to put before '%'-prerequisites
@@ -81,7 +83,7 @@ func (p *planner) candidates(name string, depth int, chain []*eval.Rule) []candi
 			if r.Recipe == nil {
 				break
 			}
-			c := candidate{rule: r, stem: stem, anything: anything}
+			c := candidate{target: name, rule: r, stem: stem, anything: anything}
 			if !hasSlash && dir != "" {
 				c.stem, c.dirStem = dir+stem, dir
 			}
@@ -118,10 +120,10 @@ func (p *planner) ruleDeps(c candidate, inter *[]*match, depth int, chain []*eva
 		stem = stem[len(c.dirStem):]
 	}
 	var deps []eval.Dep
-	for _, d := range c.rule.Deps {
+	for _, d := range p.secondDeps(c, stem) {
 		n := d.Name
 		pat := eval.ParsePattern(n)
-		if pat.HasPercent {
+		if pat.HasPercent && !d.Second {
 			n = c.dirStem + pat.Subst(stem)
 		}
 		dep := eval.Dep{Name: n, OrderOnly: d.OrderOnly}
@@ -142,6 +144,46 @@ func (p *planner) ruleDeps(c candidate, inter *[]*match, depth int, chain []*eva
 		*inter = append(*inter, m)
 	}
 	return deps, true
+}
+
+// secondDeps returns a pattern rule's prerequisites with those held for
+// .SECONDEXPANSION expanded: GNU make puts the stem in for '%' first, then
+// expands with $@ and $* set. Expanded ones come back marked Second, so
+// no '%' in their values is replaced.
+func (p *planner) secondDeps(c candidate, stem string) []eval.Dep {
+	var out []eval.Dep
+	for _, d := range c.rule.Deps {
+		if !d.Second {
+			out = append(out, d)
+			continue
+		}
+		words := strings.Fields(d.Name)
+		for i, w := range words {
+			if pat := eval.ParsePattern(w); pat.HasPercent {
+				words[i] = c.dirStem + pat.Subst(stem)
+			}
+		}
+		autos := eval.NewVarSet()
+		autos.Define("@", c.target, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+		autos.Define("*", c.stem, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+		scope := p.scopeFor(c.target, p.db.Lookup(c.target), nil)
+		text, err := p.ev.ExpandIn(eval.NewScope(autos, scope, false), syntax.Pos{}, strings.Join(words, " "))
+		if err != nil {
+			if p.err == nil {
+				p.err = err
+			}
+			continue
+		}
+		order := d.OrderOnly
+		for _, w := range eval.Fields(text) {
+			if w == "|" {
+				order = true
+				continue
+			}
+			out = append(out, eval.Dep{Name: w, OrderOnly: order, Second: true})
+		}
+	}
+	return out
 }
 
 // exists reports whether a file exists, here or through vpath.

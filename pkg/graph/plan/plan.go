@@ -42,7 +42,11 @@ type Step struct {
 	Ignore       bool // .IGNORE names it
 	IsTarget     bool // some rule names it (no rule: a source file that must exist)
 	Double       bool // one double-colon rule of a target
-	Group        []int
+	// GPath: Path was found by vpath in a GPATH directory, so a remade
+	// target stays there; otherwise a target found by vpath that must be
+	// remade is remade as Name, here.
+	GPath bool
+	Group []int
 	// Notes are messages GNU make prints when it first considers this
 	// target (circular dependencies dropped).
 	Notes []string
@@ -292,6 +296,7 @@ func (p *planner) visit(name string, parent int) int {
 	p.addDeps(s, p.expandSecond(s, deps))
 	if !s.Double && !s.Phony {
 		s.Path = p.vpath.resolve(name)
+		s.GPath = s.Path != name && p.vpath.inGPath(s.Path)
 	}
 	p.onStack[s.ID] = false
 	p.counter++

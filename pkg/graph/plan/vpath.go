@@ -12,6 +12,7 @@ type vpathResolver struct {
 	fs      FS
 	vpaths  []eval.VPath
 	general []string
+	gpath   []string
 	cache   map[string]string
 }
 
@@ -26,7 +27,31 @@ func newVPath(ev *eval.Evaluator, db *eval.Database, fs FS) *vpathResolver {
 			}
 		}
 	}
+	if s, ok, _ := ev.ValueIn(ev.GlobalScope(), "GPATH"); ok {
+		for _, w := range eval.Fields(s) {
+			for _, d := range strings.Split(w, ":") {
+				if d != "" {
+					v.gpath = append(v.gpath, strings.TrimSuffix(d, "/"))
+				}
+			}
+		}
+	}
 	return v
+}
+
+// inGPath reports whether a path found by vpath is in a GPATH directory:
+// a target there is remade where it was found.
+func (v *vpathResolver) inGPath(found string) bool {
+	dir := "."
+	if i := strings.LastIndexByte(found, '/'); i >= 0 {
+		dir = found[:i]
+	}
+	for _, g := range v.gpath {
+		if g == dir {
+			return true
+		}
+	}
+	return false
 }
 
 // resolve returns where name is: itself if it exists or is absolute, else
