@@ -94,7 +94,7 @@ func (c *Coordinator) peerInfo(addr string) (*pb.InfoResponse, error) {
 // joinLoop asks the coordinators in Join to add this node until one (or
 // the leader it points to) does.
 func (c *Coordinator) joinLoop() {
-	req := &pb.JoinRequest{Id: c.cfg.NodeID, RaftAddr: c.cfg.RaftAdvertise, RpcAddr: c.cfg.RPCAdvertise}
+	req := &pb.JoinRequest{Id: c.cfg.NodeID, RaftAddr: c.cfg.RaftAdvertise, RpcAddr: c.cfg.RPCAdvertise, Nonvoter: c.cfg.Nonvoter}
 	for c.ctx.Err() == nil {
 		for _, addr := range c.cfg.Join {
 			if err := c.joinVia(addr, req); err == nil {
@@ -132,7 +132,7 @@ func (c *Coordinator) joinVia(addr string, req *pb.JoinRequest) error {
 // keepAddressRecorded makes sure the FSM maps this node's ID to its RPC
 // address, asking the leader (through Join, which is idempotent) when not.
 func (c *Coordinator) keepAddressRecorded() {
-	req := &pb.JoinRequest{Id: c.cfg.NodeID, RaftAddr: c.cfg.RaftAdvertise, RpcAddr: c.cfg.RPCAdvertise}
+	req := &pb.JoinRequest{Id: c.cfg.NodeID, RaftAddr: c.cfg.RaftAdvertise, RpcAddr: c.cfg.RPCAdvertise, Nonvoter: c.cfg.Nonvoter}
 	for c.ctx.Err() == nil {
 		var have string
 		c.fsm.Read(func(st *fsm.State) { have = st.Servers[c.cfg.NodeID] })

@@ -19,6 +19,9 @@ type Config struct {
 	// existing cluster through Join, or restart from DataDir.
 	BootstrapExpect int
 	Join            []string // gRPC addresses of other coordinators
+	// Nonvoter joins as a non-voting member (it replicates the log and
+	// serves reads, but does not vote or lead).
+	Nonvoter bool
 
 	// HeartbeatInterval is how often workers heartbeat on their stream.
 	HeartbeatInterval time.Duration

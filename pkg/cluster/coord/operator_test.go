@@ -80,4 +80,25 @@ func TestOperatorRaftCommands(t *testing.T) {
 	waitFor(t, "the re-added node to follow", 20*time.Second, func() bool {
 		return c.Raft().AppliedIndex() >= target.c.Raft().AppliedIndex()
 	})
+
+	// A fourth coordinator joins through any member, as a non-voter.
+	cfg := defaultTestConfig("c4", t.TempDir(), freeAddr(t), freeAddr(t), 0)
+	cfg.Join, cfg.Nonvoter = []string{gone.cfg.RPCAddr}, true
+	c4, err := startCoord(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c4.Shutdown() })
+	waitFor(t, "c4 to join as a non-voter", 30*time.Second, func() bool {
+		ps, err := cl.RaftPeers(ctx)
+		if err != nil || len(ps) != 4 {
+			return false
+		}
+		for _, p := range ps {
+			if p.Id == "c4" {
+				return !p.Voter && p.RpcAddr == cfg.RPCAddr
+			}
+		}
+		return false
+	})
 }
