@@ -33,7 +33,7 @@ func clusterBins(t *testing.T) (dmake, dmaked string) {
 	return asMake, filepath.Join(dir, "dmaked")
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
