@@ -82,13 +82,14 @@ func coordinatorCommand() *cli.Command {
 			&cli.StringFlag{Name: "raft-advertise", Usage: "raft address peers use (default --raft-bind)"},
 			&cli.IntFlag{Name: "bootstrap-expect", Usage: "start a new cluster of this many coordinators (1, 3 or 5)"},
 			&cli.StringSliceFlag{Name: "join", Usage: "gRPC addresses of other coordinators"},
+			&cli.BoolFlag{Name: "nonvoter", Usage: "join as a non-voting member (replicates, serves reads, never leads)"},
 		}, timingFlags()...),
 		Action: func(c *cli.Context) error {
 			cfg := coord.Config{
 				NodeID: c.String("node-id"), DataDir: c.String("data-dir"),
 				RPCAddr: c.String("bind"), RPCAdvertise: c.String("advertise"),
 				RaftAddr: c.String("raft-bind"), RaftAdvertise: c.String("raft-advertise"),
-				BootstrapExpect: c.Int("bootstrap-expect"), Join: splitList(c.StringSlice("join")),
+				BootstrapExpect: c.Int("bootstrap-expect"), Join: splitList(c.StringSlice("join")), Nonvoter: c.Bool("nonvoter"),
 				Logger: logger(),
 			}
 			if err := timing(c, &cfg); err != nil {
