@@ -77,6 +77,13 @@ func envOr(k, def string) string {
 
 func run(ctx context.Context, c config) error {
 	var err error
+	for _, p := range []*string{&c.dmake, &c.ref} {
+		if !strings.Contains(*p, "/") { // a bare name: look it up in PATH
+			if *p, err = exec.LookPath(*p); err != nil {
+				return err
+			}
+		}
+	}
 	for _, p := range []*string{&c.dmake, &c.ref, &c.work, &c.top} {
 		if *p, err = filepath.Abs(*p); err != nil {
 			return err
