@@ -21,8 +21,12 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# The tests run makes of their own: this make's MAKEFLAGS (jobserver fds
+# included) and MAKELEVEL must not leak into them.
+CLEAN_MAKE_ENV := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u GNUMAKEFLAGS -u MAKEFILES
+
 test: lint
-	$(GO) test $(RACE) -timeout 15m ./...
+	$(CLEAN_MAKE_ENV) $(GO) test $(RACE) -timeout 15m ./...
 
 # The speed tables: dmake beside GNU make 4.3 (bench-make), then the Go
 # benchmarks (the cluster's capacity and failover among them).

@@ -89,12 +89,15 @@ func TestClusterSurvivesWorkerKill(t *testing.T) {
 		return dir
 	}
 	ref := mk()
-	if out, err := exec.Command("make", "-C", ref, "-j4", "--no-print-directory").CombinedOutput(); err != nil {
+	refMake := exec.Command("make", "-C", ref, "-j4", "--no-print-directory")
+	refMake.Env = cleanEnv()
+	if out, err := refMake.CombinedOutput(); err != nil {
 		t.Fatalf("GNU make: %v\n%s", err, out)
 	}
 	dir := mk()
 	build := exec.Command(dmake, "--cluster", addr, "-j4")
 	build.Dir = dir
+	build.Env = cleanEnv()
 	var out bytes.Buffer
 	build.Stdout, build.Stderr = &out, &out
 	if err := build.Start(); err != nil {

@@ -95,7 +95,7 @@ func runIn(t *testing.T, dir, bin string, env []string, args ...string) (string,
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Args[0] = filepath.Base(bin)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cleanEnv(), env...)
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -104,6 +104,20 @@ func runIn(t *testing.T, dir, bin string, env []string, args ...string) (string,
 		t.Fatalf("%s: %v", bin, err)
 	}
 	return string(out), code
+}
+
+// cleanEnv is this process's environment without the variables a make
+// running the tests would have set for us.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "GNUMAKEFLAGS", "MAKEFILES", "DMAKE_CLUSTER":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
 }
 
 func snapshot(t *testing.T, dir string) map[string]string {
