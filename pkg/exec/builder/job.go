@@ -370,11 +370,21 @@ func (b *Builder) reportGoals() {
 				fmt.Fprintf(b.opt.Stdout, "%s: '%s' is up to date.\n", b.opt.Program, g.Name)
 			}
 		case buildstate.Skipped:
-			if b.opt.KeepGoing && !b.opt.DryRun && !b.opt.Question && b.fatal == nil && b.ctx.Err() == nil {
+			if b.opt.KeepGoing && !b.opt.DryRun && !b.opt.Question && b.fatal == nil && b.ctx.Err() == nil && b.firstRuleSkipped(g) {
 				fmt.Fprintf(b.opt.Stderr, "%s: Target '%s' not remade because of errors.\n", b.opt.Program, g.Name)
 			}
 		}
 	}
+}
+
+// firstRuleSkipped reports, for a double-colon goal, whether its first
+// rule was skipped for a failed prerequisite: GNU make says the goal was
+// not remade only then (a failed recipe says enough). Other goals: true.
+func (b *Builder) firstRuleSkipped(g *plan.Step) bool {
+	if g.File == nil || !g.File.Double || g.Recipe != nil || len(g.Deps) == 0 || !b.g.Steps[g.Deps[0]].Double {
+		return true
+	}
+	return b.st.Status(buildstate.StepID(g.Deps[0])) == buildstate.Skipped
 }
 
 // hasRecipe reports whether a goal has a recipe: its own, or one of its
