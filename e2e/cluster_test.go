@@ -125,15 +125,28 @@ type Cluster struct {
 	Addrs []string // coordinators' published gRPC addresses on 127.0.0.1
 	cl    *client.Client
 	extra []string // containers started outside compose (new workers)
+	env   []string // compose's environment
 }
+
+// leaseOverLeaderChange are timings under which a worker's lease outlasts a
+// leader election and the workers' reconnection (about 4 s with a 1 s Raft
+// heartbeat): without them a leader change makes workers fence themselves,
+// which the leader scenarios must not confuse with a loss.
+var leaseOverLeaderChange = []string{"DMAKE_WORKER_TTL=8s", "DMAKE_WORKER_GRACE=2s", "DMAKE_FAILOVER_GRACE=10s"}
 
 // startCluster brings a fresh cluster up (old containers and data volumes of
 // the project removed first) and waits for a leader and 4 ready workers. At
 // the end of the test it is taken down; on failure its logs are printed.
-func startCluster(t *testing.T) *Cluster {
+//
+// overrides replaces some of the timing variables for this cluster, e.g.
+// longer leases for the coordinator scenarios.
+func startCluster(t *testing.T, overrides ...string) *Cluster {
 	t.Helper()
 	requireDocker(t)
-	c := &Cluster{t: t}
+	c := &Cluster{t: t, env: composeEnv()}
+	for _, kv := range overrides {
+		c.env = append(c.env, kv)
+	}
 	for i := range 3 {
 		c.Addrs = append(c.Addrs, fmt.Sprintf("127.0.0.1:%d", basePort+i))
 	}
@@ -180,7 +193,7 @@ func (c *Cluster) compose(args ...string) (string, error) {
 	cmd := composeCmd()
 	full := append(append(cmd[1:], "-f", composeYML, "-p", project), args...)
 	x := exec.Command(cmd[0], full...)
-	x.Env = composeEnv()
+	x.Env = c.env
 	out, err := x.CombinedOutput()
 	return string(out), err
 }

@@ -289,10 +289,10 @@ func startBuild(t *testing.T, c *Cluster, p Project, jobs int) (*DmakeRun, time.
 }
 
 // setup is the start of every build scenario.
-func setup(t *testing.T) (*Cluster, Project, string) {
+func setup(t *testing.T, overrides ...string) (*Cluster, Project, string) {
 	t.Helper()
 	p := currentProject(t)
-	c := startCluster(t)
+	c := startCluster(t, overrides...)
 	requireClusterDmake(t, c)
 	ref := p.Reference(t)
 	return c, p, ref

@@ -74,7 +74,7 @@ func TestWorkerPartitioned(t *testing.T) {
 
 // Scenario 5a: docker kill the coordinator leader mid-build.
 func TestLeaderKilled(t *testing.T) {
-	c, p, ref := setup(t)
+	c, p, ref := setup(t, leaseOverLeaderChange...)
 	r, since := startBuild(t, c, p, 16)
 	c.WaitProgress(t, p.BuildDir(), since, progressAt)
 	old := c.LeaderID()
@@ -89,7 +89,7 @@ func TestLeaderKilled(t *testing.T) {
 // Scenario 5b: a rolling restart of all three coordinators, one at a time,
 // during one build.
 func TestCoordinatorsRollingRestart(t *testing.T) {
-	c, p, ref := setup(t)
+	c, p, ref := setup(t, leaseOverLeaderChange...)
 	r, since := startBuild(t, c, p, 16)
 	c.WaitProgress(t, p.BuildDir(), since, progressAt)
 	for _, svc := range []string{"c1", "c2", "c3"} {
