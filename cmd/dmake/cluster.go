@@ -62,9 +62,21 @@ func (m *maker) buildOnCluster(g *plan.Graph) int {
 	}
 	ran := make([]bool, len(g.Steps))
 	finished := make([]bool, len(g.Steps))
+	running := map[int32]bool{}
 	code := follow(c, id, 0, m.prog, m.stdout, m.stderr, true, func(e *client.Event) {
+		switch e.Kind {
+		case pb.Event_STEP_STARTED:
+			running[e.Step] = true
+		case pb.Event_STEP_LOST:
+			delete(running, e.Step)
+		}
 		if e.Kind != pb.Event_STEP_FINISHED || e.Step < 0 || int(e.Step) >= len(enc.Step) {
 			return
+		}
+		delete(running, e.Step)
+		if e.Status == "failed" && !o.KeepGoing && len(running) > 0 {
+			// As make does when a recipe fails while others still run.
+			fmt.Fprintf(m.stderr, "%s: *** Waiting for unfinished jobs....\n", m.prog)
 		}
 		sid := enc.Step[e.Step]
 		finished[sid] = e.Status == "succeeded"

@@ -212,3 +212,48 @@ func TestClusterBuildMatchesMake(t *testing.T) {
 		t.Fatalf("failing recipe: cluster (%d) %q, make (%d) %q", bc, bo, rc, ro)
 	}
 }
+
+// TestClusterInterruptCancelsBuild sends SIGINT to dmake --cluster while
+// recipes run: the build is cancelled on the cluster, its recipes killed
+// (they never write their targets), and dmake fails.
+func TestClusterInterruptCancelsBuild(t *testing.T) {
+	dmake, dmaked := clusterBins(t)
+	addr := startDev(t, dmake, dmaked, 2)
+	dir := t.TempDir()
+	mk := "all: a b c\na b c:\n\t@echo start $@ >> started\n\t@sleep 5\n\t@echo done > $@\n"
+	os.WriteFile(filepath.Join(dir, "Makefile"), []byte(mk), 0o644)
+	cmd := exec.Command(dmake, "--cluster", addr, "-j3")
+	cmd.Dir = dir
+	cmd.Env = cleanEnv()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, _ := os.ReadFile(filepath.Join(dir, "started"))
+		if strings.Count(string(b), "start") == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("recipes never started:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if err == nil {
+		t.Fatalf("dmake succeeded after an interrupt:\n%s", out.String())
+	}
+	builds, _ := exec.Command(dmake, "cluster", "builds", "--cluster", addr).Output()
+	if !strings.Contains(string(builds), "cancelled") {
+		t.Fatalf("build not cancelled on the cluster:\n%s", builds)
+	}
+	time.Sleep(6 * time.Second) // past the recipes' sleep: a survivor would write now
+	for _, f := range []string{"a", "b", "c"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Fatalf("recipe for %s went on after the cancel", f)
+		}
+	}
+}
