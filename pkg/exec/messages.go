@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -111,3 +112,22 @@ const execFailedCode = 127
 
 // ErrSignalled is Result.Err when the job was interrupted by Runner.Signal.
 var ErrSignalled = errors.New("interrupted by a forwarded signal")
+
+// SignalCause is a context cancellation cause (context.WithCancelCause)
+// that names the signal make received: the runner forwards that signal to
+// the running lines' process groups instead of SIGTERM, so a recipe dies
+// of the Ctrl-C as it would under GNU make, whose children share the
+// terminal's process group.
+type SignalCause struct{ Sig syscall.Signal }
+
+func (c *SignalCause) Error() string { return "received " + SignalText(c.Sig) }
+
+// cancelSignal is the signal a cancelled context asks for: SIGTERM unless
+// its cause is a SignalCause.
+func cancelSignal(ctx context.Context) syscall.Signal {
+	var sc *SignalCause
+	if errors.As(context.Cause(ctx), &sc) && sc.Sig != 0 {
+		return sc.Sig
+	}
+	return syscall.SIGTERM
+}

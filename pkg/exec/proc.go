@@ -56,9 +56,9 @@ func spawn(path string, argv []string, dir string, env []string, files []uintptr
 }
 
 // wait waits for the leader to exit, enforcing ctx: on cancellation the
-// group gets SIGTERM, then SIGKILL after grace; after a cancellation the
-// group is killed outright once the leader is gone, so nothing of a
-// cancelled step lingers.
+// group gets SIGTERM (or the signal of a SignalCause), then SIGKILL after
+// grace; after a cancellation the group is killed outright once the
+// leader is gone, so nothing of a cancelled step lingers.
 func (p *proc) wait(ctx context.Context, grace time.Duration) syscall.WaitStatus {
 	stopWatch := context.AfterFunc(ctx, func() {
 		p.mu.Lock()
@@ -67,7 +67,7 @@ func (p *proc) wait(ctx context.Context, grace time.Duration) syscall.WaitStatus
 			return
 		}
 		p.cancelled = true
-		_ = syscall.Kill(-p.pid, syscall.SIGTERM)
+		_ = syscall.Kill(-p.pid, cancelSignal(ctx))
 		p.timer = time.AfterFunc(grace, func() { p.signal(syscall.SIGKILL) })
 	})
 	waitExited(p.pid)
