@@ -239,6 +239,9 @@ func (b *Builder) Run(ctx context.Context) Result {
 	if !res.Interrupted && !b.opt.Touch && !b.opt.Question {
 		b.deleteIntermediates()
 	}
+	if res.Interrupted && !b.opt.DryRun {
+		b.deleteIntermediatesInterrupted()
+	}
 	res.OnlyQuietFailed = res.ExitCode == 2 && b.loudFailures == 0 && !b.failedAny && b.fatal == nil && !res.Interrupted
 	return res
 }

@@ -197,6 +197,7 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 // run starts a job; release, if set, gives its job slot back when it ends.
 func (b *Builder) run(d jobDone, job *xexec.Job, release func()) {
 	b.running++
+	d.job = job
 	go func() {
 		d.res = xexec.Run(b.ctx, job)
 		if release != nil {
@@ -255,6 +256,7 @@ func (b *Builder) finish(d jobDone) {
 		b.failed(s, d)
 	case xexec.Interrupted:
 		b.deleteTarget(s, d)
+		b.interruptedMessage(s, d)
 		b.st.Fail(d.id, d.attempt)
 		b.st.Stop()
 	default:
