@@ -22,6 +22,7 @@ type Case struct {
 	MTimes    []MTime           // modification times set after writing
 	Links     []Symlink         // symbolic links created after writing
 	Timeout   time.Duration     // limit for one run; 0 means the runner's default
+	Signals   []Signal          // signals sent to the run when files appear
 	modes     map[string]uint32 // file permission overrides from chmod directives
 	noNewline []string          // files whose final newline is removed, after gen
 }
@@ -174,6 +175,10 @@ func (c *Case) fileDirective(key, value string) error {
 		return nil
 	case "gen":
 		return c.gen(words)
+	case "signal":
+		sig, err := parseSignal(words)
+		c.Signals = append(c.Signals, sig)
+		return err
 	}
 	return fmt.Errorf("unknown directive")
 }

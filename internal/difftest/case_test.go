@@ -3,6 +3,7 @@ package difftest
 import (
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -95,6 +96,22 @@ func TestSplitWords(t *testing.T) {
 		got, err := splitWords(in)
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("splitWords(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+func TestParseSignal(t *testing.T) {
+	c, err := Parse("grp/n", []byte("# n\nsignal: INT started\nsignal: SIGTERM sub/x make\n-- f --\nx\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Signal{{syscall.SIGINT, "started", false}, {syscall.SIGTERM, "sub/x", true}}
+	if !reflect.DeepEqual(c.Signals, want) {
+		t.Errorf("Signals = %v, want %v", c.Signals, want)
+	}
+	for _, bad := range []string{"signal: INT\n", "signal: FOO x\n", "signal: INT x other\n", "signal: INT ../x\n"} {
+		if _, err := Parse("grp/n", []byte(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
 		}
 	}
 }

@@ -124,7 +124,13 @@ func (r *Runner) start(ctx context.Context, c *Case, dir string) (*Result, error
 	}
 	stdout, stderr := &capBuffer{max: maxOutput}, &capBuffer{max: maxOutput}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		done := make(chan struct{})
+		go sendSignals(dir, cmd.Process.Pid, c.Signals, done)
+		err = cmd.Wait()
+		close(done)
+	}
 	res := &Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Exit: "0"}
 	var exitErr *exec.ExitError
 	switch {
