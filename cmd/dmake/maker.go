@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -325,14 +323,12 @@ func (m *maker) build(g *plan.Graph, makefiles bool) int {
 	if err != nil {
 		return m.fatal(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, sigs, stop := interruptContext()
 	defer stop()
 	res := b.Run(ctx)
 	m.onlyQuietFailed = res.OnlyQuietFailed
 	if res.Interrupted {
-		stop()
-		// Die of the signal, as make does, so callers see how we ended.
-		syscall.Kill(os.Getpid(), syscall.SIGINT)
+		dieOf(sigs.received())
 	}
 	return res.ExitCode
 }
