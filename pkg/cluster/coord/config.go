@@ -41,6 +41,14 @@ type Config struct {
 	// LossBackoff is how long a step waits after its n-th loss (index n-1;
 	// the last value repeats) before it runs again.
 	LossBackoff []time.Duration
+	// QuarantineLosses is how many of a worker's sessions may end with
+	// steps lost (it died, or restarted, while running them) within
+	// QuarantineWindow before the leader drains it, at most one worker per
+	// QuarantineEvery across the cluster (so a step that kills every worker
+	// cannot bench the fleet). Negative disables quarantine.
+	QuarantineLosses int
+	QuarantineWindow time.Duration
+	QuarantineEvery  time.Duration
 	// BuildRetention is how long a finished build is kept before the leader
 	// forgets it.
 	BuildRetention time.Duration
@@ -90,6 +98,11 @@ func (c *Config) setDefaults() {
 	def(&c.BuildRetention, DefaultBuildRetention)
 	def(&c.RaftHeartbeat, DefaultRaftHeartbeat)
 	def(&c.SnapshotInterval, 2*time.Minute)
+	def(&c.QuarantineWindow, 10*time.Minute)
+	def(&c.QuarantineEvery, 5*time.Minute)
+	if c.QuarantineLosses == 0 {
+		c.QuarantineLosses = 3
+	}
 	if c.SnapshotThreshold == 0 {
 		c.SnapshotThreshold = 16384
 	}

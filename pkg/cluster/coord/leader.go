@@ -96,6 +96,10 @@ type leader struct {
 
 	wake    chan struct{}
 	results chan report
+
+	qmu         sync.Mutex
+	lossHistory map[string][]time.Time // by worker: when its sessions ended with losses
+	quarantined time.Time              // the last quarantine
 }
 
 type stepKey struct {
@@ -149,3 +153,35 @@ func (ld *leader) poke() {
 
 // stamp is the leader's clock for log entries, in Unix ms.
 func stamp() int64 { return time.Now().UnixMilli() }
+
+// noteLosses records that a worker's session ended with lost steps, and
+// quarantines (drains) a worker that keeps losing them.
+func (ld *leader) noteLosses(worker string, lost int32) {
+	cfg := &ld.c.cfg
+	if lost == 0 || cfg.QuarantineLosses < 0 {
+		return
+	}
+	now := time.Now()
+	ld.qmu.Lock()
+	if ld.lossHistory == nil {
+		ld.lossHistory = map[string][]time.Time{}
+	}
+	h := append(ld.lossHistory[worker], now)
+	for len(h) > 0 && now.Sub(h[0]) > cfg.QuarantineWindow {
+		h = h[1:]
+	}
+	ld.lossHistory[worker] = h
+	due := len(h) >= cfg.QuarantineLosses && (ld.quarantined.IsZero() || now.Sub(ld.quarantined) >= cfg.QuarantineEvery)
+	if due {
+		ld.quarantined = now
+		delete(ld.lossHistory, worker)
+	}
+	ld.qmu.Unlock()
+	if !due {
+		return
+	}
+	ld.c.log.Warn("quarantining worker: it keeps losing steps", "worker", worker, "losses", len(h), "window", cfg.QuarantineWindow)
+	if _, err := ld.c.apply(fsm.WorkerDrainType, &fsm.WorkerDrain{ID: worker, Enable: true, Stamp: stamp()}); err != nil {
+		ld.c.log.Warn("quarantine", "worker", worker, "err", err)
+	}
+}

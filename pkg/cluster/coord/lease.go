@@ -70,7 +70,8 @@ func (ld *leader) expireLeases(now time.Time) {
 		if err != nil {
 			return
 		}
-		ld.c.log.Warn("worker lease expired", "worker", e.id, "session", e.session, "rejected", res.Err)
+		ld.c.log.Warn("worker lease expired", "worker", e.id, "session", e.session, "lost", res.Lost, "rejected", res.Err)
+		ld.noteLosses(e.id, res.Lost)
 		ld.mu.Lock()
 		if wc := ld.conns[e.id]; wc != nil && wc.session == e.session {
 			wc.live.Store(false)

@@ -153,7 +153,8 @@ func (ld *leader) open(wc *workerConn, h *pb.Hello) (uint64, error) {
 			return 0, c.toStatus(err)
 		}
 		session = res.Session
-		c.log.Info("worker registered", "worker", h.WorkerId, "session", session, "slots", h.Slots)
+		c.log.Info("worker registered", "worker", h.WorkerId, "session", session, "slots", h.Slots, "lost", res.Lost)
+		ld.noteLosses(h.WorkerId, res.Lost)
 	} else if err := ld.reconcile(wc, h); err != nil {
 		return 0, c.toStatus(err)
 	}

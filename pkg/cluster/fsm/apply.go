@@ -143,8 +143,10 @@ func (a *applier) workerRegister(c *WorkerRegister) *Result {
 	if !ok {
 		w = &Worker{ID: c.ID}
 		a.st.Workers[c.ID] = w
-	} else if w.Status != StatusDown {
-		a.endSession(w, "worker registered again", true, c.Stamp)
+	}
+	lost := int32(0)
+	if ok && w.Status != StatusDown {
+		lost = a.endSession(w, "worker "+w.ID+" registered again (it restarted)", true, c.Stamp)
 	}
 	w.Name, w.Slots, w.Labels = c.Name, c.Slots, c.Labels
 	w.Session = a.index
@@ -152,7 +154,7 @@ func (a *applier) workerRegister(c *WorkerRegister) *Result {
 	if w.Status != StatusDraining {
 		w.Status = StatusReady
 	}
-	return &Result{Session: w.Session}
+	return &Result{Session: w.Session, Lost: lost}
 }
 
 func (a *applier) workerDown(c *WorkerDown) *Result {
@@ -163,14 +165,14 @@ func (a *applier) workerDown(c *WorkerDown) *Result {
 	if w.Session != c.Session || w.Status == StatusDown {
 		return &Result{Err: ErrStaleSession}
 	}
-	a.endSession(w, c.Reason, true, c.Stamp)
+	lost := a.endSession(w, c.Reason, true, c.Stamp)
 	w.Status = StatusDown
-	return &Result{}
+	return &Result{Lost: lost}
 }
 
 // endSession loses every attempt the worker's current session holds, once:
 // callers end the session (new session number or status down) right after.
-func (a *applier) endSession(w *Worker, reason string, counted bool, stamp int64) {
+func (a *applier) endSession(w *Worker, reason string, counted bool, stamp int64) (lost int32) {
 	for _, b := range a.st.SortedBuilds() {
 		if !b.Sealed {
 			continue
@@ -180,10 +182,12 @@ func (a *applier) endSession(w *Worker, reason string, counted bool, stamp int64
 			id := buildstate.StepID(i)
 			if b.State.Status(id) == buildstate.Running && si.Worker == w.ID && si.Session == w.Session {
 				a.lose(b, id, reason, counted, stamp)
+				lost++
 			}
 		}
 	}
 	w.Running = 0
+	return lost
 }
 
 // lose takes the current attempt of a running step back.

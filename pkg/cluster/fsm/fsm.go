@@ -15,6 +15,7 @@ type Result struct {
 	Attempts []uint32 // Assign: the attempt started per item (0 if rejected)
 	Session  uint64   // WorkerRegister: the new session
 	First    int32    // BuildAddSteps: the first step added
+	Lost     int32    // WorkerDown, WorkerRegister: attempts lost with the ended session
 }
 
 // Config holds the FSM's limits.

@@ -186,7 +186,9 @@ func TestWorkerDownRequeuesExactlyOnce(t *testing.T) {
 	s := x.register("w1", 2)
 	a0 := x.assign(0, "w1", s)
 	x.assign(1, "w1", s)
-	x.ok(WorkerDownType, &WorkerDown{ID: "w1", Session: s, Reason: "lease expired", Stamp: 50})
+	if r := x.ok(WorkerDownType, &WorkerDown{ID: "w1", Session: s, Reason: "lease expired", Stamp: 50}); r.Lost != 2 {
+		t.Fatalf("WorkerDown lost %d attempts, want 2", r.Lost)
+	}
 	if r := x.apply(WorkerDownType, &WorkerDown{ID: "w1", Session: s}); !errors.Is(r.Err, ErrStaleSession) {
 		t.Fatalf("second WorkerDown: %v", r.Err)
 	}
