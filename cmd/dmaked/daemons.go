@@ -44,6 +44,9 @@ func timingFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "raft-heartbeat", Value: coord.DefaultRaftHeartbeat, Usage: "raft heartbeat and election timeout"},
 		&cli.StringFlag{Name: "loss-backoff", Value: "0s,5s,20s", Usage: "wait before rerunning a step after its 1st, 2nd, ... loss"},
 		&cli.DurationFlag{Name: "build-retention", Value: coord.DefaultBuildRetention, Usage: "how long finished builds are kept"},
+		&cli.IntFlag{Name: "quarantine-losses", Value: 3, Usage: "drain a worker whose sessions end with lost steps this often in --quarantine-window (-1: never)"},
+		&cli.DurationFlag{Name: "quarantine-window", Value: 10 * time.Minute, Usage: "see --quarantine-losses"},
+		&cli.DurationFlag{Name: "quarantine-every", Value: 5 * time.Minute, Usage: "at most one quarantine per this interval, cluster-wide"},
 	}
 }
 
@@ -54,6 +57,9 @@ func timing(c *cli.Context, cfg *coord.Config) error {
 	cfg.FailoverGrace = c.Duration("failover-grace")
 	cfg.RaftHeartbeat = c.Duration("raft-heartbeat")
 	cfg.BuildRetention = c.Duration("build-retention")
+	cfg.QuarantineLosses = c.Int("quarantine-losses")
+	cfg.QuarantineWindow = c.Duration("quarantine-window")
+	cfg.QuarantineEvery = c.Duration("quarantine-every")
 	cfg.LossBackoff = []time.Duration{}
 	for _, s := range strings.Split(c.String("loss-backoff"), ",") {
 		d, err := time.ParseDuration(strings.TrimSpace(s))
