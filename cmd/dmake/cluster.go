@@ -63,7 +63,7 @@ func (m *maker) buildOnCluster(g *plan.Graph) int {
 	ran := make([]bool, len(g.Steps))
 	finished := make([]bool, len(g.Steps))
 	running := map[int32]bool{}
-	code := follow(c, id, 0, m.prog, m.stdout, m.stderr, true, func(e *client.Event) {
+	code := follow(c, id, 0, m.prog, m.stdout, m.stderr, true, true, func(e *client.Event) {
 		switch e.Kind {
 		case pb.Event_STEP_STARTED:
 			running[e.Step] = true
@@ -156,7 +156,8 @@ func newBuildID() string {
 // finishes, and returns make's exit status for it. With cancelOnInterrupt,
 // Ctrl-C cancels the build on the cluster (recipes are killed there) and
 // follow goes on until the cluster says it is finished.
-func follow(c *client.Client, id string, from uint64, prog string, out, errw io.Writer, cancelOnInterrupt bool, onEvent func(*client.Event)) int {
+func follow(c *client.Client, id string, from uint64, prog string, out, errw io.Writer, framed, cancelOnInterrupt bool, onEvent func(*client.Event)) int {
+	demux := map[int32]*makestep.Demux{}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
@@ -184,7 +185,16 @@ func follow(c *client.Client, id string, from uint64, prog string, out, errw io.
 		}
 		switch e.Kind {
 		case pb.Event_OUTPUT:
-			out.Write(e.Data)
+			if !framed {
+				out.Write(e.Data)
+				break
+			}
+			d := demux[e.Step]
+			if d == nil {
+				d = &makestep.Demux{Stdout: out, Stderr: errw}
+				demux[e.Step] = d
+			}
+			d.Write(e.Data)
 		case pb.Event_STEP_FINISHED:
 			if e.Status == "poisoned" {
 				fmt.Fprintf(errw, "%s: *** [%s] %s\n", prog, e.Target, e.Message)
@@ -252,8 +262,13 @@ func clusterCommand(args []string) (code int, ok bool) {
 			fmt.Fprintf(os.Stderr, "usage: dmake cluster %s BUILD\n", sub)
 			return 2, true
 		}
+		payload, err := c.BuildPayload(ctx, rest[0])
 		cancel()
-		return follow(c, rest[0], 0, "dmake", os.Stdout, os.Stderr, false, nil), true
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "dmake cluster %s: %v\n", sub, err)
+			return 1, true
+		}
+		return follow(c, rest[0], 0, "dmake", os.Stdout, os.Stderr, makestep.IsMakeBuild(payload), false, nil), true
 	case "drain", "undrain":
 		err = clusterDrain(ctx, c, sub, rest)
 	}

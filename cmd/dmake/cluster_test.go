@@ -211,6 +211,21 @@ func TestClusterBuildMatchesMake(t *testing.T) {
 	if bc != rc || bo != ro {
 		t.Fatalf("failing recipe: cluster (%d) %q, make (%d) %q", bc, bo, rc, ro)
 	}
+	// Standard output and standard error stay apart, as with make.
+	split := func(dir, bin string, args ...string) (string, string) {
+		cmd := exec.Command(bin, args...)
+		cmd.Args[0] = filepath.Base(bin)
+		cmd.Dir, cmd.Env = dir, cleanEnv()
+		var so, se bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &so, &se
+		cmd.Run()
+		return so.String(), se.String()
+	}
+	cso, cse := split(bad, dmake, "--cluster", addr)
+	rso, rse := split(ref2, "make")
+	if cso != rso || cse != rse {
+		t.Fatalf("streams differ: cluster stdout %q stderr %q; make stdout %q stderr %q", cso, cse, rso, rse)
+	}
 }
 
 // TestClusterInterruptCancelsBuild sends SIGINT to dmake --cluster while

@@ -78,8 +78,8 @@ func TestRunnerMatchesLocalBuild(t *testing.T) {
 	local := t.TempDir()
 	write(t, local, sources)
 	g, ev := load(t, local, "all", "seen")
-	var lout bytes.Buffer
-	b, err := builder.New(g, ev, builder.Options{Jobs: 1, Dir: local, Program: "make", Stdout: &lout, Stderr: &lout, Env: []string{"PATH=" + os.Getenv("PATH")}})
+	var lout, lerr bytes.Buffer
+	b, err := builder.New(g, ev, builder.Options{Jobs: 1, Dir: local, Program: "make", Stdout: &lout, Stderr: &lerr, Env: []string{"PATH=" + os.Getenv("PATH")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,23 +102,24 @@ func TestRunnerMatchesLocalBuild(t *testing.T) {
 		}
 	}
 	r := &Runner{}
-	var rout bytes.Buffer
+	var framed, rout, rerr bytes.Buffer
 	for i, st := range enc.Spec.Steps {
 		res := r.Run(context.Background(), cluster.StepRequest{
 			Build: "b1", Dir: remote, BuildPayload: enc.Spec.Payload, Step: i, Target: st.Target, Payload: st.Payload, Attempt: 1,
-		}, &rout)
+		}, &framed)
 		if res.Failed {
-			t.Fatalf("step %s failed: %+v\n%s", st.Target, res, rout.String())
+			t.Fatalf("step %s failed: %+v\n%s", st.Target, res, framed.String())
 		}
 	}
+	(&Demux{Stdout: &rout, Stderr: &rerr}).Write(framed.Bytes())
 	if got, want := tree(t, remote), tree(t, local); !equal(got, want) {
 		t.Fatalf("files differ:\ncluster %v\nlocal   %v", got, want)
 	}
 	// The local builder adds "Nothing to be done" notes the client prints;
 	// recipe output must be the same.
 	lo := strings.ReplaceAll(lout.String(), "make: 'seen' is up to date.\n", "")
-	if rout.String() != lo {
-		t.Fatalf("output differs:\ncluster %q\nlocal   %q", rout.String(), lo)
+	if rout.String() != lo || rerr.String() != lerr.String() {
+		t.Fatalf("output differs:\ncluster %q %q\nlocal   %q %q", rout.String(), rerr.String(), lo, lerr.String())
 	}
 	if !strings.Contains(rout.String(), "[hello] -O1") {
 		t.Fatalf("exported variable or target flags missing: %q", rout.String())
@@ -163,4 +164,25 @@ func equal(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestDemuxAnyChunking frames writes to both streams and reads them back
+// through every way of cutting the framed bytes in two.
+func TestDemuxAnyChunking(t *testing.T) {
+	var framed bytes.Buffer
+	o, e := Streams(&framed)
+	o.Write([]byte("out one\n"))
+	e.Write([]byte("err one\n"))
+	o.Write([]byte(strings.Repeat("x", 300) + "\n"))
+	e.Write([]byte("err two\n"))
+	all := framed.Bytes()
+	for cut := 0; cut <= len(all); cut++ {
+		var so, se bytes.Buffer
+		d := &Demux{Stdout: &so, Stderr: &se}
+		d.Write(all[:cut])
+		d.Write(all[cut:])
+		if so.String() != "out one\n"+strings.Repeat("x", 300)+"\n" || se.String() != "err one\nerr two\n" {
+			t.Fatalf("cut at %d: stdout %q stderr %q", cut, so.String(), se.String())
+		}
+	}
 }

@@ -159,15 +159,16 @@ func (bc *buildCtx) graph(sp *stepPayload) *plan.Graph {
 	return g
 }
 
-func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPayload, out io.Writer, guard []string) cluster.StepResult {
+func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPayload, framed io.Writer, guard []string) cluster.StepResult {
 	bp := bc.bp
+	out, errw := Streams(framed)
 	bc.mu.Lock()
 	g := bc.graph(sp)
 	s := g.Steps[0]
 	opt := builder.Options{
 		Dir: bp.Dir, Program: bp.Program, Env: bp.Env,
 		Silent: bp.Silent, IgnoreErrors: bp.IgnoreErrors, AlwaysMake: bp.AlwaysMake,
-		Stdout: out, Stderr: out,
+		Stdout: out, Stderr: errw,
 	}
 	x := builder.NewStepper(g, bc.ev, opt)
 	if req.Attempt > 1 {
@@ -178,7 +179,7 @@ func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPa
 	dec := x.Decide(s, x.StatDeps)
 	if dec.NoRule {
 		bc.mu.Unlock()
-		fmt.Fprintf(out, "%s: *** %s.  Stop.\n", bp.Program, x.NoRuleMessage(s))
+		fmt.Fprintf(errw, "%s: *** %s.  Stop.\n", bp.Program, x.NoRuleMessage(s))
 		return cluster.StepResult{Failed: true, ExitCode: 2, Message: x.NoRuleMessage(s)}
 	}
 	if !dec.Must {
@@ -189,9 +190,9 @@ func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPa
 	bc.mu.Unlock()
 	if err != nil {
 		if fe, ok := err.(*eval.FatalError); ok {
-			fmt.Fprintln(out, fe.Render(bp.Program))
+			fmt.Fprintln(errw, fe.Render(bp.Program))
 		} else {
-			fmt.Fprintf(out, "%s: *** %v.  Stop.\n", bp.Program, err)
+			fmt.Fprintf(errw, "%s: *** %v.  Stop.\n", bp.Program, err)
 		}
 		return cluster.StepResult{Failed: true, ExitCode: 2, Message: err.Error()}
 	}
