@@ -116,12 +116,42 @@ func (c *Coordinator) startRaft() error {
 	rc.SnapshotThreshold = c.cfg.SnapshotThreshold
 	rc.TrailingLogs = c.cfg.TrailingLogs
 	rc.SnapshotInterval = c.cfg.SnapshotInterval
+	if err := c.recoverFromPeersJSON(rc, dir, cache, snaps); err != nil {
+		trans.Close()
+		return err
+	}
 	r, err := raft.NewRaft(rc, c.fsm, cache, store, snaps, trans)
 	if err != nil {
 		trans.Close()
 		return fmt.Errorf("start raft: %w", err)
 	}
 	c.raft = r
+	return nil
+}
+
+// recoverFromPeersJSON is disaster recovery: if DATA-DIR/raft/peers.json
+// exists (raft's JSON format: [{"id": ..., "address": ..., "non_voter":
+// false}]), the node's Raft configuration is forced to it, keeping the log
+// and snapshots, and the file is renamed peers.json.recovered so this
+// happens once. Use it when a quorum is lost for good: stop the survivors,
+// write the same peers.json on each, start them.
+func (c *Coordinator) recoverFromPeersJSON(rc *raft.Config, dir string, logs raft.LogStore, snaps raft.SnapshotStore) error {
+	path := filepath.Join(dir, "peers.json")
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	conf, err := raft.ReadConfigJSON(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	scratch := fsm.New(fsm.Config{OutputLimit: c.cfg.OutputLimit})
+	if err := raft.RecoverCluster(rc, scratch, logs, c.store, snaps, c.trans, conf); err != nil {
+		return fmt.Errorf("recover from %s: %w", path, err)
+	}
+	if err := os.Rename(path, path+".recovered"); err != nil {
+		return fmt.Errorf("recovered, but cannot rename %s: %w", path, err)
+	}
+	c.log.Warn("raft configuration recovered from peers.json", "servers", len(conf.Servers))
 	return nil
 }
 

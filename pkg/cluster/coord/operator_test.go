@@ -2,6 +2,9 @@ package coord_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -101,4 +104,61 @@ func TestOperatorRaftCommands(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestRecoverFromPeersJSON: all three coordinators stop; only one comes
+// back, with a peers.json naming itself alone. It leads with its state (the
+// finished build) intact, and runs new builds.
+func TestRecoverFromPeersJSON(t *testing.T) {
+	nodes := startNodes(t, 3)
+	waitFor(t, "a leader", 30*time.Second, func() bool { return leaderOf(nodes) != nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	startWorker(t, ctx, "w1", addrs(nodes))
+	cl := client.New(addrs(nodes))
+	defer cl.Close()
+	if err := cl.Submit(ctx, chainBuild("before", t.TempDir(), 10)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := follow(t, cl, "before"); st != "succeeded" {
+		t.Fatalf("before: %s", st)
+	}
+	survivor := nodes[0]
+	var applied uint64
+	waitFor(t, "the survivor to apply everything", 10*time.Second, func() bool {
+		applied = leaderOf(nodes).c.Raft().AppliedIndex()
+		return survivor.c.Raft().AppliedIndex() >= applied
+	})
+	for _, nd := range nodes {
+		if err := nd.c.Shutdown(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	peers := fmt.Sprintf(`[{"id": %q, "address": %q, "non_voter": false}]`, survivor.cfg.NodeID, survivor.cfg.RaftAddr)
+	if err := os.WriteFile(filepath.Join(survivor.cfg.DataDir, "raft", "peers.json"), []byte(peers), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := startCoord(survivor.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	survivor.c = c
+	t.Cleanup(func() { _ = c.Shutdown() })
+	waitFor(t, "the survivor to lead", 30*time.Second, c.IsLeader)
+	if _, err := os.Stat(filepath.Join(survivor.cfg.DataDir, "raft", "peers.json.recovered")); err != nil {
+		t.Fatal("peers.json not renamed after recovery")
+	}
+	one := client.New([]string{survivor.cfg.RPCAddr})
+	defer one.Close()
+	bs, err := one.Builds(ctx)
+	if err != nil || len(bs) != 1 || bs[0].Id != "before" || bs[0].Status != "succeeded" {
+		t.Fatalf("builds after recovery: %v %v", bs, err)
+	}
+	startWorker(t, ctx, "w2", []string{survivor.cfg.RPCAddr})
+	if err := one.Submit(ctx, chainBuild("after", t.TempDir(), 10)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := follow(t, one, "after"); st != "succeeded" {
+		t.Fatalf("after: %s", st)
+	}
 }
