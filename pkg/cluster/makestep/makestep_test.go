@@ -3,6 +3,7 @@ package makestep
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,6 +184,34 @@ func TestDemuxAnyChunking(t *testing.T) {
 		d.Write(all[cut:])
 		if so.String() != "out one\n"+strings.Repeat("x", 300)+"\n" || se.String() != "err one\nerr two\n" {
 			t.Fatalf("cut at %d: stdout %q stderr %q", cut, so.String(), se.String())
+		}
+	}
+}
+
+// BenchmarkRunnerStep is the worker-side cost of one make step whose
+// recipe is ":" (decode, decide, expand, run through a shell).
+func BenchmarkRunnerStep(b *testing.B) {
+	dir := b.TempDir()
+	ev := eval.New(eval.Config{Dir: dir, Program: "make", Env: os.Environ(), Stdout: io.Discard, Stderr: io.Discard})
+	if err := ev.Load([]eval.Input{{Name: "Makefile", Data: []byte("t%:\n\t@:\n")}}, nil, false); err != nil {
+		b.Fatal(err)
+	}
+	ev.Snap(false)
+	g, err := plan.Build(ev, []string{"t1"}, plan.OSFS{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	enc, err := Encode("bench", g, ev, builder.Options{Dir: dir, Program: "make", Env: os.Environ()}, cluster.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := enc.Spec.Steps[0]
+	r := &Runner{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res := r.Run(context.Background(), cluster.StepRequest{Build: "bench", Dir: dir, BuildPayload: enc.Spec.Payload, Target: st.Target, Payload: st.Payload, Attempt: 1}, io.Discard)
+		if res.Failed {
+			b.Fatal(res)
 		}
 	}
 }
