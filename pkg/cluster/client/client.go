@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 )
 
@@ -65,7 +66,10 @@ func (c *Client) stub(addr string) (pb.CoordinatorClient, error) {
 	if cc == nil {
 		var err error
 		cc, err = grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16<<20)))
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16<<20)),
+			// Notice a coordinator that vanished without closing the
+			// connection (machine gone, process stopped).
+			grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}))
 		if err != nil {
 			return nil, fmt.Errorf("dial %s: %w", addr, err)
 		}

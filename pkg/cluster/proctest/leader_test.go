@@ -67,3 +67,38 @@ func TestLeaderKilledMidBuild(t *testing.T) {
 	}
 	t.Logf("leader %s killed; %d attempts lost meanwhile", old.name, lost)
 }
+
+// TestLeaderStoppedMidBuild: SIGSTOP the leader (its connections stay open
+// but nothing answers). Workers stop getting heartbeat answers, find the
+// new leader, and the build succeeds; the client's event stream notices
+// through keepalive and resumes elsewhere.
+func TestLeaderStoppedMidBuild(t *testing.T) {
+	tc := newCluster(t, 3, 3, 6, "--worker-ttl", "4s", "--worker-grace", "2s")
+	dir := t.TempDir()
+	alog := filepath.Join(dir, "attempts.log")
+	const n = 200
+	spec := fanBuild("stop-leader", dir, alog, n, "0.2")
+	old := tc.leader()
+	var once sync.Once
+	var mu sync.Mutex
+	finished := 0
+	wait := followBuild(t, tc, spec.ID, func(e *pb.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Kind == pb.Event_STEP_FINISHED {
+			finished++
+		}
+		if finished >= 40 {
+			once.Do(func() { old.signal(t, syscall.SIGSTOP) })
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := tc.cl.Submit(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	rec := wait()
+	checkBuild(t, rec, dir, n)
+	checkNoOverlap(t, readAttemptLog(t, alog), nil)
+	_ = old.cmd.Process.Signal(syscall.SIGCONT)
+}

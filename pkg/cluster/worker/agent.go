@@ -318,7 +318,13 @@ func (a *Agent) runSession(ctx context.Context, addr string, stub pb.Coordinator
 			seq++
 			a.mu.Lock()
 			a.hbSent[seq] = now
+			stale := now.Sub(a.renewed) > a.ttl
 			a.mu.Unlock()
+			if stale {
+				// The leader stopped answering (gone, stopped, or cut off
+				// without the connection breaking): find the current one.
+				return status.Error(codes.Unavailable, "lease not renewed: reconnecting")
+			}
 			a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Heartbeat{Heartbeat: &pb.Heartbeat{Seq: seq}}})
 			a.resendStale(now)
 		}
