@@ -257,11 +257,13 @@ func buildAndCheck(t *testing.T, c *Cluster, p Project, ref string, r *DmakeRun,
 	if serr != nil {
 		t.Fatal(serr)
 	}
-	checkOutputHas(t, "dmake's output", ref, out)
+	t.Run("output", func(t *testing.T) { checkOutputHas(t, "dmake's output", ref, out) })
 	return checkCluster(t, c, p, since, want, ended)
 }
 
-// checkCluster checks the records, the artifacts and late writes.
+// checkCluster checks, each as its own subtest (so that one failing check
+// does not hide the others), the cluster's records, the artifacts, and late
+// writes.
 func checkCluster(t *testing.T, c *Cluster, p Project, since time.Time, want Expect, ended map[string]fileState) *Records {
 	t.Helper()
 	b := c.FindBuild(p.BuildDir(), since)
@@ -269,12 +271,14 @@ func checkCluster(t *testing.T, c *Cluster, p Project, since time.Time, want Exp
 		t.Fatalf("no build for %s on the cluster", p.BuildDir())
 	}
 	recs := FetchRecords(t, c.Client(), b.Id)
-	recs.Save(t, sharedDir)
-	recs.Check(t, want)
-	p.CompareWithReference(t)
-	// A fenced or killed attempt writing late would change the tree now.
-	time.Sleep(lease)
-	p.NoChangeSince(t, ended)
+	recs.Save(t, filepath.Join(sharedDir, "records", strings.ReplaceAll(t.Name(), "/", "_")+".json"))
+	t.Run("records", func(t *testing.T) { recs.Check(t, want) })
+	t.Run("artifacts", func(t *testing.T) { p.CompareWithReference(t) })
+	t.Run("no-late-writes", func(t *testing.T) {
+		// A fenced or killed attempt writing late would change the tree now.
+		time.Sleep(lease)
+		p.NoChangeSince(t, ended)
+	})
 	return recs
 }
 

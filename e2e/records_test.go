@@ -18,8 +18,8 @@ import (
 )
 
 // Attempt is one dispatch of one step, as the cluster records it. This is
-// the JSON form the suite checks (and writes to attempts.json next to the
-// build for inspection). Today it is derived from the build's events
+// the JSON form the suite checks (and writes to records/TEST.json in the
+// shared tree for inspection). Today it is derived from the build's events
 // (STEP_STARTED, STEP_LOST, STEP_FINISHED; times leader-stamped). The
 // Proc* fields are the worker's own observation of the recipe's process
 // group (first process started, last one reaped); the cluster does not
@@ -86,10 +86,14 @@ func FetchRecords(t *testing.T, cl *client.Client, build string) *Records {
 	return r
 }
 
-// Save writes the attempts as JSON into dir/attempts.json.
-func (r *Records) Save(t *testing.T, dir string) {
+// Save writes the attempts as JSON to path, for inspection.
+func (r *Records) Save(t *testing.T, path string) {
 	b, _ := json.MarshalIndent(r.Attempts, "", "  ")
-	if err := os.WriteFile(filepath.Join(dir, "attempts.json"), b, 0o644); err != nil {
+	err := os.MkdirAll(filepath.Dir(path), 0o755)
+	if err == nil {
+		err = os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
 		t.Log(err)
 	}
 }

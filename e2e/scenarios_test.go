@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -19,9 +20,10 @@ const progressAt = 4
 func TestBaseline(t *testing.T) {
 	c, p, ref := setup(t)
 	for _, j := range []int{16, 1, 32} {
-		t.Logf("--- -j%d", j)
-		r, since := startBuild(t, c, p, j)
-		buildAndCheck(t, c, p, ref, r, since, Expect{})
+		t.Run(fmt.Sprintf("j%d", j), func(t *testing.T) {
+			r, since := startBuild(t, c, p, j)
+			buildAndCheck(t, c, p, ref, r, since, Expect{})
+		})
 	}
 }
 
