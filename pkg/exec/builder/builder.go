@@ -60,6 +60,9 @@ type Options struct {
 	Jobserver *jobserver.Jobserver
 	// OldFiles (-o) are never remade; NewFiles (-W) count as infinitely new.
 	OldFiles, NewFiles map[string]bool
+	// Trace (--trace) prints why each recipe runs and echoes every line;
+	// DebugBasic (--debug=basic) prints GNU make's basic decision lines.
+	Trace, DebugBasic bool
 	// NoGoalNotes turns off "Nothing to be done" and "is up to date", for
 	// the remaking-makefiles pass.
 	NoGoalNotes bool
@@ -95,6 +98,10 @@ type Builder struct {
 	failedAny bool
 	// loudFailures counts failed recipes other than QuietFail ones.
 	loudFailures int
+
+	// considered marks the steps whose --debug=basic "considered" line
+	// is out.
+	considered []bool
 
 	// With a jobserver: the one expanded job waiting for a slot, and the
 	// slots that arrive for it.
@@ -273,6 +280,7 @@ func (b *Builder) start(id buildstate.StepID) {
 		return
 	}
 	dec := b.Decide(s, b.depState)
+	b.debugDecide(s, dec)
 	mtime, exists, newer, must := dec.Mtime, dec.Exists, dec.Newer, dec.Must
 	if s.Recipe == nil {
 		if dec.NoRule {

@@ -164,6 +164,7 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 		b.st.Succeed(id, attempt, !exists)
 		return
 	}
+	b.traceJob(s, newer, job)
 	job.FailureNote = b.opt.FailureNotes[s.Name]
 	job.Question = b.opt.Question
 	job.QuietFailure = b.opt.QuietFail[s.Name]
@@ -243,6 +244,7 @@ func (b *Builder) finish(d jobDone) {
 		for i := 0; i < d.touches; i++ {
 			b.touch(s)
 		}
+		b.debugDone(s)
 		b.st.Succeed(d.id, d.attempt, true)
 	case xexec.Failed:
 		if b.opt.Question && d.res.Exit.Code == 1 && d.res.Exit.Signal == 0 {
