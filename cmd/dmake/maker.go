@@ -94,6 +94,9 @@ func (m *maker) main() int {
 	if m.js != nil {
 		defer m.js.Close()
 	}
+	if m.opts.Debug&cli.DebugBasic != 0 {
+		fmt.Print(m.opts.VersionText())
+	}
 	m.dirs.dir = m.dir
 	m.dirs.on = m.opts.ShouldPrintDirectory()
 	defer m.dirs.leave()
@@ -176,6 +179,7 @@ func (m *maker) inputs() []eval.Input {
 }
 
 func (m *maker) make() int {
+	m.debug("Reading makefiles...\n")
 	ev := eval.New(m.config())
 	m.ev = ev
 	err := ev.Load(m.inputs(), m.opts.Evals, m.opts.NoBuiltinRules)
@@ -188,6 +192,7 @@ func (m *maker) make() int {
 		return code
 	}
 	m.setPhase(cli.PhaseRemake)
+	m.debug("Updating makefiles....\n")
 	if code, restart := m.remakeMakefiles(); code != 0 || restart {
 		if restart {
 			return m.restart()
@@ -224,6 +229,7 @@ func (m *maker) make() int {
 		return m.fatal(err)
 	}
 	m.setPhase(cli.PhaseRun)
+	m.debug("Updating goal targets....\n")
 	if m.opts.Cluster.Enabled() {
 		return m.buildOnCluster(g)
 	}
@@ -304,6 +310,8 @@ func (m *maker) build(g *plan.Graph, makefiles bool) int {
 		IgnoreErrors: o.IgnoreErrors,
 		Silent:       o.Silent,
 		OutputSync:   outputSync(o.OutputSync),
+		Trace:        o.Trace,
+		DebugBasic:   o.Debug&cli.DebugBasic != 0,
 		Stdout:       m.stdout,
 		Stderr:       m.stderr,
 		Program:      m.prog,
@@ -511,4 +519,11 @@ func (m *maker) restart() int {
 		return m.fatal(err)
 	}
 	return 2
+}
+
+// debug prints one of GNU make's --debug=basic progress lines.
+func (m *maker) debug(line string) {
+	if m.opts.Debug&cli.DebugBasic != 0 {
+		fmt.Fprint(m.stdout, line)
+	}
 }
