@@ -99,14 +99,47 @@ func findColon(s string) int {
 	return -1
 }
 
-// unescapeColons turns "a\\:b" into "a:b" in target and prerequisite names.
-func unescapeColons(words []string) []string {
-	for i, w := range words {
-		if strings.Contains(w, "\\:") {
-			words[i] = strings.ReplaceAll(w, "\\:", ":")
+// nameWords splits target or prerequisite text into file names as GNU make
+// does: a backslash-escaped blank does not split ("a\\ b" is "a b"), "\\:"
+// is a colon, and a leading "./" is dropped ("./a" is "a").
+func nameWords(text string) []string {
+	var out []string
+	var cur strings.Builder
+	has := false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c == '\\' && i+1 < len(text) && (text[i+1] == ' ' || text[i+1] == '\t' || text[i+1] == ':'):
+			cur.WriteByte(text[i+1])
+			i++
+			has = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
+			if has {
+				out = append(out, CleanName(cur.String()))
+				cur.Reset()
+				has = false
+			}
+		default:
+			cur.WriteByte(c)
+			has = true
 		}
 	}
-	return words
+	if has {
+		out = append(out, CleanName(cur.String()))
+	}
+	return out
+}
+
+// CleanName drops leading "./" from a file name, as GNU make does for
+// targets, prerequisites and goals ("./a", "a" and ".//a" are one file).
+func CleanName(n string) string {
+	for len(n) > 2 && n[0] == '.' && n[1] == '/' {
+		n = strings.TrimLeft(n[2:], "/")
+		if n == "" {
+			return "./"
+		}
+	}
+	return n
 }
 
 // ruleStatement parses a rule line: targets, prerequisites, an optional
@@ -148,7 +181,7 @@ func (e *Evaluator) ruleStatement(raw string, pos syntax.Pos) {
 		pr.grouped = true
 		targetsText = t[:len(t)-1]
 	}
-	targets := dedupTargets(e, e.globWords(unescapeColons(Fields(targetsText))), pos)
+	targets := dedupTargets(e, e.globWords(nameWords(targetsText)), pos)
 	// A target-specific variable assignment?
 	trimmed := trimLeftBlank(rest)
 	if vm, val, ok := parseVarAssign(trimmed, true); ok {
@@ -235,7 +268,7 @@ func rawDeps(_, expanded string) string { return expanded }
 func (e *Evaluator) parseDeps(text string, glob bool) []Dep {
 	var deps []Dep
 	order := false
-	for _, w := range unescapeColons(Fields(text)) {
+	for _, w := range nameWords(text) {
 		if w == "|" {
 			order = true
 			continue

@@ -116,6 +116,7 @@ type planner struct {
 	vpath     *vpathResolver
 	patterns  []*eval.Rule
 	pending   map[string]*match // intermediate files an implicit chain will make
+	deferred  map[int][]int     // missing intermediates a step makes after its other prerequisites
 	err       error
 }
 
@@ -131,6 +132,7 @@ func Build(ev *eval.Evaluator, goals []string, fs FS) (*Graph, error) {
 		mentioned: make(map[string]bool),
 		specials:  make(map[string]map[string]bool),
 		pending:   make(map[string]*match),
+		deferred:  make(map[int][]int),
 	}
 	p.patterns = p.db.Patterns
 	p.readSpecials()
@@ -141,7 +143,7 @@ func Build(ev *eval.Evaluator, goals []string, fs FS) (*Graph, error) {
 		}
 	}
 	for _, goal := range goals {
-		id := p.visit(goal, -1)
+		id := p.visit(eval.CleanName(goal), -1)
 		if p.err != nil {
 			return nil, p.err
 		}
@@ -313,19 +315,44 @@ func (p *planner) lookupOrZero(name string) int {
 
 // addDeps visits each prerequisite and links it, dropping circular ones
 // with GNU make's message.
+//
+// A missing intermediate prerequisite is made after the target's other
+// prerequisites, as GNU make does (it first only checks what such a file
+// would need, and makes it once it knows the target must be remade).
 func (p *planner) addDeps(s *Step, deps []eval.Dep) {
+	var later []int
+	defer func() {
+		p.deferred[s.ID] = later
+		for _, id := range later {
+			p.renumber(id)
+		}
+	}()
 	for _, d := range deps {
-		if id, ok := p.g.byName[d.Name]; ok && p.onStack[id] {
+		id, seen := p.g.byName[d.Name]
+		if seen && p.onStack[id] {
 			s.Notes = append(s.Notes, fmt.Sprintf("Circular %s <- %s dependency dropped.", s.Name, d.Name))
 			continue
 		}
-		id := p.visit(d.Name, s.ID)
+		id = p.visit(d.Name, s.ID)
+		if dep := p.g.Steps[id]; !seen && dep.Intermediate && dep.Recipe != nil && !p.exists(dep.Name) {
+			later = append(later, id)
+		}
 		if d.OrderOnly {
 			s.Order = append(s.Order, id)
 		} else {
 			s.Deps = append(s.Deps, id)
 		}
 	}
+}
+
+// renumber gives a deferred intermediate step, and the intermediates it
+// deferred in turn, the next priorities, its own last.
+func (p *planner) renumber(id int) {
+	for _, k := range p.deferred[id] {
+		p.renumber(k)
+	}
+	p.counter++
+	p.g.Steps[id].Priority = p.counter
 }
 
 // expandSecond expands .SECONDEXPANSION prerequisites in the target's
