@@ -300,7 +300,6 @@ func (b *Builder) start(id buildstate.StepID) {
 		s.Path = s.Name // GNU make remakes a target found by vpath here
 	}
 	if b.opt.Question {
-		b.questionN = true
 		b.launch(id, attempt, s, newer, mtime, exists, true)
 		return
 	}

@@ -156,6 +156,11 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 		b.st.Stop()
 		return
 	}
+	if b.opt.Question && (job == nil || !allAlways(job.Lines)) {
+		// A recipe of '+' lines only is run under -q and, if it
+		// succeeds, leaves the target counted as up to date.
+		b.questionN = true
+	}
 	if job == nil {
 		b.settle(id, mtime, exists)
 		if mode == xexec.DryRun {
@@ -300,6 +305,16 @@ func touchesAfter(lines []xexec.Line) int {
 		n++
 	}
 	return n
+}
+
+// allAlways reports whether every line of a recipe runs under -q.
+func allAlways(lines []xexec.Line) bool {
+	for _, l := range lines {
+		if !l.Always {
+			return false
+		}
+	}
+	return true
 }
 
 // anyAlways reports whether a recipe has a line that runs under -n, -t
