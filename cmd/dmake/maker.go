@@ -13,6 +13,7 @@ import (
 	xexec "github.com/dmake/dmake/pkg/exec"
 	"github.com/dmake/dmake/pkg/exec/builder"
 	"github.com/dmake/dmake/pkg/exec/jobserver"
+	"github.com/dmake/dmake/pkg/graph/dump"
 	"github.com/dmake/dmake/pkg/graph/eval"
 	"github.com/dmake/dmake/pkg/graph/plan"
 	"github.com/dmake/dmake/pkg/graph/syntax"
@@ -94,13 +95,15 @@ func (m *maker) main() int {
 	if m.js != nil {
 		defer m.js.Close()
 	}
-	if m.opts.Debug&cli.DebugBasic != 0 {
+	if m.opts.Debug&cli.DebugBasic != 0 || m.opts.PrintDataBase {
 		fmt.Print(m.opts.VersionText())
 	}
 	m.dirs.dir = m.dir
 	m.dirs.on = m.opts.ShouldPrintDirectory()
 	defer m.dirs.leave()
-	return m.make()
+	code := m.make()
+	m.printDataBase()
+	return code
 }
 
 // chdir applies -C options in order.
@@ -526,4 +529,20 @@ func (m *maker) debug(line string) {
 	if m.opts.Debug&cli.DebugBasic != 0 {
 		fmt.Fprint(m.stdout, line)
 	}
+}
+
+// printDataBase writes the database for -p, as GNU make does when it
+// ends.
+func (m *maker) printDataBase() {
+	if !m.opts.PrintDataBase || m.ev == nil {
+		return
+	}
+	phony := map[string]bool{}
+	if deps, ok := m.ev.DB.Prereqs(".PHONY"); ok {
+		for _, d := range deps {
+			phony[d] = true
+		}
+	}
+	_, shellEnv := os.LookupEnv("SHELL")
+	dump.Write(m.stdout, m.ev, dump.Options{Phony: phony, ShellFromEnv: shellEnv})
 }
