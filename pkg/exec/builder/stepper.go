@@ -276,7 +276,7 @@ func (x *Stepper) outOfDate(s *plan.Step, mtime time.Time, exists bool, dep DepS
 	if x.opt.OldFiles[s.Name] {
 		return nil, false // -o: never remade
 	}
-	must = !exists || s.Phony || x.opt.AlwaysMake || x.opt.NewFiles[s.Name]
+	must = !exists || s.Phony || x.opt.AlwaysMake
 	if s.Double && len(s.Deps) == 0 {
 		must = true
 	}
