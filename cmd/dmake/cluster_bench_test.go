@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/dmake/dmake/pkg/cluster/proctest/harness"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,8 +33,8 @@ func BenchmarkClusterEndToEnd(b *testing.B) {
 
 	var addrs, rafts []string
 	for i := 0; i < 3; i++ {
-		addrs = append(addrs, freePort(b))
-		rafts = append(rafts, freePort(b))
+		addrs = append(addrs, harness.FreeAddr(b))
+		rafts = append(rafts, harness.FreeAddr(b))
 	}
 	var procs []*exec.Cmd
 	defer func() {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/dmake/dmake/pkg/cluster/proctest/harness"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,7 +71,7 @@ func TestClusterSurvivesWorkerKill(t *testing.T) {
 		t.Skip("GNU make not installed")
 	}
 	dmake, dmaked := clusterBins(t)
-	addr, raft := freePort(t), freePort(t)
+	addr, raft := harness.FreeAddr(t), harness.FreeAddr(t)
 	startDaemon(t, dmaked, "coordinator", "--node-id", "c1", "--data-dir", t.TempDir(), "--bind", addr, "--raft-bind", raft,
 		"--bootstrap-expect", "1", "--heartbeat-interval", "300ms", "--worker-ttl", "2s", "--worker-grace", "1s", "--loss-backoff", "0s,0s,0s")
 	victim := startDaemon(t, dmaked, "worker", "--name", "victim", "--slots", "2", "--coordinators", addr)

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
+	"github.com/dmake/dmake/pkg/cluster/proctest/harness"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,21 +33,11 @@ func clusterBins(t *testing.T) (dmake, dmaked string) {
 	return asMake, filepath.Join(dir, "dmaked")
 }
 
-func freePort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startDev runs "dmaked dev" (a one-node coordinator and local workers) and
 // waits until it has workers.
 func startDev(t *testing.T, dmake, dmaked string, workers int) string {
 	t.Helper()
-	addr, raft := freePort(t), freePort(t)
+	addr, raft := harness.FreeAddr(t), harness.FreeAddr(t)
 	cmd := exec.Command(dmaked, "dev", "--workers", fmt.Sprint(workers), "--slots", "2", "--bind", addr, "--raft-bind", raft, "--data-dir", t.TempDir())
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
