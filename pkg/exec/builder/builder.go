@@ -90,6 +90,7 @@ type Builder struct {
 
 	running   int
 	ran       []bool      // step ran commands (or would have, under -n/-t)
+	alsoMade  []bool      // made by a sibling's run of a multi-target pattern rule
 	mtimes    []time.Time // mtime of each step's file once final; zero: missing
 	exists    []bool
 	fatal     error
@@ -126,7 +127,8 @@ type jobDone struct {
 	res     xexec.Result
 	before  time.Time
 	existed bool
-	out     *os.File // -O buffer
+	out     *os.File // -O buffer (of stdout and stderr, when they are one file)
+	errOut  *os.File // -O buffer of stderr, when it is not stdout's file
 	ranAny  bool
 	touches int // -t: times to touch the target once the recursive lines ran
 	job     *xexec.Job
@@ -151,13 +153,14 @@ func New(g *plan.Graph, ev *eval.Evaluator, opt Options) (*Builder, error) {
 	}
 	n := len(g.Steps)
 	return &Builder{
-		Stepper: NewStepper(g, ev, opt),
-		st:      st,
-		done:    make(chan jobDone),
-		ran:     make([]bool, n),
-		mtimes:  make([]time.Time, n),
-		exists:  make([]bool, n),
-		tokens:  make(chan tokenResult, 1),
+		Stepper:  NewStepper(g, ev, opt),
+		st:       st,
+		done:     make(chan jobDone),
+		ran:      make([]bool, n),
+		alsoMade: make([]bool, n),
+		mtimes:   make([]time.Time, n),
+		exists:   make([]bool, n),
+		tokens:   make(chan tokenResult, 1),
 	}, nil
 }
 
@@ -291,7 +294,8 @@ func (b *Builder) start(id buildstate.StepID) {
 		b.st.Succeed(id, attempt, !exists)
 		return
 	}
-	if !must || b.groupMade(s) {
+	if made, byPattern := b.groupMade(s); !must || made {
+		b.alsoMade[id] = made && byPattern
 		b.settle(id, mtime, exists)
 		b.st.Succeed(id, attempt, false)
 		return
@@ -336,18 +340,22 @@ func (b *Builder) intermediateNotNeeded(s *plan.Step) bool {
 	return true
 }
 
-// groupMade reports whether another target of s's grouped rule (&:) has
-// already run the rule's recipe, which made s too.
-func (b *Builder) groupMade(s *plan.Step) bool {
-	if s.File == nil || len(s.File.Group) < 2 {
-		return false
+// groupMade reports whether another target of s's grouped rule (&:) or
+// multi-target pattern rule has already run the rule's recipe, which made
+// s too; byPattern tells which.
+func (b *Builder) groupMade(s *plan.Step) (made, byPattern bool) {
+	var group []string
+	if s.File != nil && len(s.File.Group) > 1 {
+		group = s.File.Group
+	} else if len(s.Also) > 0 {
+		group, byPattern = s.Also, true
 	}
-	for _, t := range s.File.Group {
+	for _, t := range group {
 		if o, ok := b.g.Lookup(t); ok && o != s && b.ran[o.ID] && o.Recipe == s.Recipe {
-			return true
+			return true, byPattern
 		}
 	}
-	return false
+	return false, false
 }
 
 func (b *Builder) settle(id buildstate.StepID, mtime time.Time, exists bool) {

@@ -173,14 +173,7 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 	job.FailureNote = b.opt.FailureNotes[s.Name]
 	job.Question = b.opt.Question
 	job.QuietFailure = b.opt.QuietFail[s.Name]
-	var buf *os.File
-	if b.opt.OutputSync != SyncNone && mode == xexec.Normal {
-		if f, err := os.CreateTemp("", "dmake-out-"); err == nil {
-			os.Remove(f.Name())
-			buf = f
-			job.Stdout, job.Stderr = f, f
-		}
-	}
+	buf, errBuf := b.startSync(job, mode)
 	ranAny := mode != xexec.OnlyAlways
 	if !ranAny {
 		for _, l := range job.Lines {
@@ -189,7 +182,7 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 			}
 		}
 	}
-	d := jobDone{id: id, attempt: attempt, before: mtime, existed: exists, out: buf, ranAny: ranAny}
+	d := jobDone{id: id, attempt: attempt, before: mtime, existed: exists, out: buf, errOut: errBuf, ranAny: ranAny}
 	if b.opt.Touch {
 		d.touches = touchesAfter(job.Lines)
 	}
@@ -230,11 +223,7 @@ func (b *Builder) touch(s *plan.Step) {
 func (b *Builder) finish(d jobDone) {
 	b.running--
 	s := b.g.Steps[d.id]
-	if d.out != nil {
-		d.out.Seek(0, 0)
-		copyTo(b.opt.Stdout, d.out)
-		d.out.Close()
-	}
+	b.endSync(d.out, d.errOut)
 	if d.ranAny {
 		b.ran[d.id] = true
 	}
@@ -383,7 +372,7 @@ func (b *Builder) reportGoals() {
 			if b.opt.Question || b.opt.Silent || b.opt.NoGoalNotes || b.anyRan(lo, g.Priority) {
 				continue
 			}
-			if g.Phony || !hasRecipe(g) {
+			if g.Phony || !hasRecipe(g) || b.alsoMade[gid] {
 				fmt.Fprintf(b.opt.Stdout, "%s: Nothing to be done for '%s'.\n", b.opt.Program, g.Name)
 			} else {
 				fmt.Fprintf(b.opt.Stdout, "%s: '%s' is up to date.\n", b.opt.Program, g.Name)

@@ -17,10 +17,12 @@ type match struct {
 	rule *eval.Rule
 	stem string
 	deps []eval.Dep
+	also []string // the other files a multi-target pattern rule makes
 }
 
 type candidate struct {
 	target   string
+	index    int // which of the rule's target patterns matched
 	rule     *eval.Rule
 	stem     string // with the target's directory when the pattern has no '/'
 	dirStem  string // the directory to put before '%'-prerequisites
@@ -38,7 +40,7 @@ func (p *planner) implicit(name string, depth int, chain []*eval.Rule) *match {
 	cands := p.candidates(name, depth, chain)
 	for _, c := range cands {
 		if deps, ok := p.ruleDeps(c, nil, depth, chain); ok {
-			return &match{name: name, rule: c.rule, stem: c.stem, deps: deps}
+			return &match{name: name, rule: c.rule, stem: c.stem, deps: deps, also: c.also()}
 		}
 	}
 	for _, c := range cands {
@@ -50,10 +52,31 @@ func (p *planner) implicit(name string, depth int, chain []*eval.Rule) *match {
 			for _, m := range inter {
 				p.pending[m.name] = m
 			}
-			return &match{name: name, rule: c.rule, stem: c.stem, deps: deps}
+			return &match{name: name, rule: c.rule, stem: c.stem, deps: deps, also: c.also()}
 		}
 	}
 	return nil
+}
+
+// also names the files a candidate's rule makes besides its target: the
+// other target patterns with the same stem.
+func (c candidate) also() []string {
+	if len(c.rule.Targets) < 2 {
+		return nil
+	}
+	stem := c.stem[len(c.dirStem):]
+	var out []string
+	for i, t := range c.rule.Targets {
+		if i == c.index {
+			continue
+		}
+		n := eval.ParsePattern(t).Subst(stem)
+		if !strings.Contains(t, "/") {
+			n = c.dirStem + n
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 func (p *planner) candidates(name string, depth int, chain []*eval.Rule) []candidate {
@@ -65,7 +88,7 @@ func (p *planner) candidates(name string, depth int, chain []*eval.Rule) []candi
 		if inChain(chain, r) {
 			continue
 		}
-		for _, t := range r.Targets {
+		for ti, t := range r.Targets {
 			pat := eval.ParsePattern(t)
 			hasSlash := strings.Contains(t, "/")
 			subject := base
@@ -83,7 +106,7 @@ func (p *planner) candidates(name string, depth int, chain []*eval.Rule) []candi
 			if r.Recipe == nil {
 				break
 			}
-			c := candidate{target: name, rule: r, stem: stem, anything: anything}
+			c := candidate{target: name, index: ti, rule: r, stem: stem, anything: anything}
 			if !hasSlash && dir != "" {
 				c.stem, c.dirStem = dir+stem, dir
 			}

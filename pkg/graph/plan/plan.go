@@ -47,6 +47,9 @@ type Step struct {
 	// remade is remade as Name, here.
 	GPath bool
 	Group []int
+	// Also names the other files the multi-target pattern rule that makes
+	// this one makes with the same recipe run.
+	Also []string
 	// Notes are messages GNU make prints when it first considers this
 	// target (circular dependencies dropped).
 	Notes []string
@@ -141,6 +144,11 @@ func Build(ev *eval.Evaluator, goals []string, fs FS) (*Graph, error) {
 		for _, d := range f.Deps {
 			p.mentioned[d.Name] = true
 		}
+	}
+	for _, goal := range goals {
+		// Goals are in GNU make's file table: they "ought to exist" for
+		// implicit rule search.
+		p.mentioned[eval.CleanName(goal)] = true
 	}
 	for _, goal := range goals {
 		id := p.visit(eval.CleanName(goal), -1)
@@ -273,6 +281,7 @@ func (p *planner) visit(name string, parent int) int {
 			if m != nil {
 				s.Recipe = m.rule.Recipe
 				s.Stem = m.stem
+				s.Also = m.also
 				s.Precious = s.Precious || p.preciousRule(m.rule)
 				s.IsTarget = true
 				s.Scope = p.scopeFor(name, f, parentScope)
