@@ -1,7 +1,8 @@
-package proctest
+package workerfaults
 
 import (
 	"context"
+	"github.com/dmake/dmake/pkg/cluster/proctest/harness"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,29 +19,29 @@ import (
 // run elsewhere; when it wakes, its session has ended, so it reports none of
 // its old results, registers again, and takes new work.
 func TestWorkerStoppedPastLease(t *testing.T) {
-	tc := newCluster(t, 3, 3, 6)
+	tc := harness.NewCluster(t, 3, 3, 6)
 	dir := t.TempDir()
 	alog := filepath.Join(dir, "attempts.log")
 	const n = 220
-	spec := fanBuild("stop-worker", dir, alog, n, "0.3")
+	spec := harness.FanBuild("stop-worker", dir, alog, n, "0.3")
 
-	victim := tc.workers[2]
+	victim := tc.Workers[2]
 	var once sync.Once
 	var mu sync.Mutex
 	finished := 0
 	resumed := make(chan struct{})
-	wait := followBuild(t, tc, spec.ID, func(e *pb.Event) {
+	wait := harness.FollowBuild(t, tc, spec.ID, func(e *pb.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		if e.Kind == pb.Event_STEP_FINISHED {
 			finished++
 		}
-		if e.Kind == pb.Event_STEP_STARTED && e.Worker == victim.name && finished >= 40 {
+		if e.Kind == pb.Event_STEP_STARTED && e.Worker == victim.Name && finished >= 40 {
 			once.Do(func() {
-				victim.signal(t, syscall.SIGSTOP)
+				victim.Signal(t, syscall.SIGSTOP)
 				go func() {
 					time.Sleep(5 * time.Second) // lease 2s + grace 1s, and some
-					_ = victim.cmd.Process.Signal(syscall.SIGCONT)
+					_ = victim.Cmd.Process.Signal(syscall.SIGCONT)
 					close(resumed)
 				}()
 			})
@@ -48,57 +49,64 @@ func TestWorkerStoppedPastLease(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := tc.cl.Submit(ctx, spec); err != nil {
+	if err := tc.Cl.Submit(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
 	rec := wait()
-	checkBuild(t, rec, dir, n)
+	harness.CheckBuild(t, rec, dir, n)
 	lost := 0
-	for step, ls := range rec.lost {
+	for step, ls := range rec.Lost {
 		for _, l := range ls {
-			if l.Worker != victim.name {
+			if l.Worker != victim.Name {
 				t.Errorf("step %d lost on %s", step, l.Worker)
 			}
 		}
-		if fin := rec.finished[step][0]; fin.Worker == victim.name {
-			t.Errorf("step %d: lost on %s and then accepted from it", step, victim.name)
+		if fin := rec.Finished[step][0]; fin.Worker == victim.Name {
+			t.Errorf("step %d: lost on %s and then accepted from it", step, victim.Name)
 		}
 		lost++
 	}
 	if lost == 0 {
 		t.Fatal("no step was requeued from the stopped worker")
 	}
-	checkNoOverlap(t, readAttemptLog(t, alog), nil)
+	harness.CheckNoOverlap(t, harness.ReadAttemptLog(t, alog), nil)
 
-	// The woken worker registers a new session and runs new work.
+	// The woken worker finds its session ended, registers a new one, and
+	// runs new work.
 	<-resumed
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ws, err := tc.Cl.Workers(ctx)
+		ready := false
+		for _, w := range ws {
+			ready = ready || (err == nil && w.Id == victim.Name && w.Status == "ready")
+		}
+		if ready {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("woken worker not back: %v %v", ws, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	spec2 := cluster.BuildSpec{ID: "after-wake", Dir: t.TempDir(), Options: cluster.Options{Jobs: 30}}
 	for range 30 {
 		spec2.Steps = append(spec2.Steps, cluster.StepSpec{Target: "x", Payload: []byte("sleep 0.2")})
 	}
-	wait2 := followBuild(t, tc, spec2.ID, nil)
-	if err := tc.cl.Submit(ctx, spec2); err != nil {
+	wait2 := harness.FollowBuild(t, tc, spec2.ID, nil)
+	if err := tc.Cl.Submit(ctx, spec2); err != nil {
 		t.Fatal(err)
 	}
 	rec2 := wait2()
-	if rec2.status != "succeeded" {
-		t.Fatalf("second build %s", rec2.status)
+	if rec2.Status != "succeeded" {
+		t.Fatalf("second build %s", rec2.Status)
 	}
 	ran := false
-	for _, fs := range rec2.finished {
-		ran = ran || fs[0].Worker == victim.name
-	}
-	ws, err := tc.cl.Workers(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range ws {
-		if w.Id == victim.name && w.Status != "ready" {
-			t.Errorf("woken worker is %s", w.Status)
-		}
+	for _, fs := range rec2.Finished {
+		ran = ran || fs[0].Worker == victim.Name
 	}
 	if !ran {
-		t.Logf("note: the woken worker got none of the second build's 30 steps")
+		t.Errorf("the woken worker got none of the second build's 30 steps")
 	}
 	t.Logf("%d steps requeued from the stopped worker", lost)
 }
@@ -107,22 +115,22 @@ func TestWorkerStoppedPastLease(t *testing.T) {
 // After three losses the step fails the build with an error naming the
 // three workers, and the build ends.
 func TestPoisonStep(t *testing.T) {
-	tc := newCluster(t, 1, 3, 2)
+	tc := harness.NewCluster(t, 1, 3, 2)
 	spec := cluster.BuildSpec{ID: "poison", Dir: t.TempDir(), Steps: []cluster.StepSpec{
 		// $PPID is ShellRunner's guard shell; its parent is the worker.
 		{Target: "killer", Payload: []byte("read -r _ _ _ worker _ < /proc/$PPID/stat; kill -KILL $worker; sleep 5")},
 	}}
-	wait := followBuild(t, tc, spec.ID, nil)
+	wait := harness.FollowBuild(t, tc, spec.ID, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := tc.cl.Submit(ctx, spec); err != nil {
+	if err := tc.Cl.Submit(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
 	rec := wait()
-	if rec.status != "failed" {
-		t.Fatalf("build %s", rec.status)
+	if rec.Status != "failed" {
+		t.Fatalf("build %s", rec.Status)
 	}
-	fin := rec.finished[0]
+	fin := rec.Finished[0]
 	if len(fin) != 1 || fin[0].Status != "poisoned" {
 		t.Fatalf("finished %v", fin)
 	}
@@ -131,8 +139,8 @@ func TestPoisonStep(t *testing.T) {
 			t.Errorf("message %q does not name %s", fin[0].Message, w)
 		}
 	}
-	if len(rec.lost[0]) != 3 {
-		t.Errorf("lost %d times", len(rec.lost[0]))
+	if len(rec.Lost[0]) != 3 {
+		t.Errorf("lost %d times", len(rec.Lost[0]))
 	}
 	t.Log(fin[0].Message)
 }

@@ -1,7 +1,8 @@
-package proctest
+package workerfaults
 
 import (
 	"context"
+	"github.com/dmake/dmake/pkg/cluster/proctest/harness"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -15,36 +16,36 @@ import (
 // takes no new steps, finishes the ones it runs (accepted, not lost), and
 // exits 0; the build succeeds on the others.
 func TestWorkerSIGTERMDrains(t *testing.T) {
-	tc := newCluster(t, 1, 3, 6)
+	tc := harness.NewCluster(t, 1, 3, 6)
 	dir := t.TempDir()
 	alog := filepath.Join(dir, "attempts.log")
 	const n = 200
-	spec := fanBuild("sigterm", dir, alog, n, "0.3")
-	victim := tc.workers[0]
+	spec := harness.FanBuild("sigterm", dir, alog, n, "0.3")
+	victim := tc.Workers[0]
 	var once sync.Once
 	var mu sync.Mutex
 	finished := 0
 	var termAt time.Time
-	wait := followBuild(t, tc, spec.ID, func(e *pb.Event) {
+	wait := harness.FollowBuild(t, tc, spec.ID, func(e *pb.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		if e.Kind == pb.Event_STEP_FINISHED {
 			finished++
 		}
-		if e.Kind == pb.Event_STEP_STARTED && e.Worker == victim.name && finished >= 30 {
+		if e.Kind == pb.Event_STEP_STARTED && e.Worker == victim.Name && finished >= 30 {
 			once.Do(func() {
-				victim.signal(t, syscall.SIGTERM)
+				victim.Signal(t, syscall.SIGTERM)
 				termAt = time.Now()
 			})
 		}
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := tc.cl.Submit(ctx, spec); err != nil {
+	if err := tc.Cl.Submit(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-victim.exited:
+	case err := <-victim.Exited:
 		if err != nil {
 			t.Fatalf("drained worker exited with %v", err)
 		}
@@ -52,16 +53,16 @@ func TestWorkerSIGTERMDrains(t *testing.T) {
 		t.Fatal("the worker did not exit after SIGTERM")
 	}
 	rec := wait()
-	checkBuild(t, rec, dir, n)
-	if len(rec.lost) != 0 {
-		t.Fatalf("steps lost during a drain: %v", rec.lost)
+	harness.CheckBuild(t, rec, dir, n)
+	if len(rec.Lost) != 0 {
+		t.Fatalf("steps lost during a drain: %v", rec.Lost)
 	}
 	// Steps started on the victim well after the SIGTERM (the drain is
 	// committed within a second) would mean it took new work.
 	late := 0
-	for _, st := range rec.started {
+	for _, st := range rec.Started {
 		for _, e := range st {
-			if e.Worker == victim.name && time.UnixMilli(e.TimeUnixMs).After(termAt.Add(2*time.Second)) {
+			if e.Worker == victim.Name && time.UnixMilli(e.TimeUnixMs).After(termAt.Add(2*time.Second)) {
 				late++
 			}
 		}
@@ -69,5 +70,5 @@ func TestWorkerSIGTERMDrains(t *testing.T) {
 	if late > 0 {
 		t.Fatalf("%d steps started on the draining worker", late)
 	}
-	checkNoOverlap(t, readAttemptLog(t, alog), nil)
+	harness.CheckNoOverlap(t, harness.ReadAttemptLog(t, alog), nil)
 }

@@ -1,7 +1,8 @@
-package proctest
+package leaderfaults
 
 import (
 	"context"
+	"github.com/dmake/dmake/pkg/cluster/proctest/harness"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -16,18 +17,18 @@ import (
 // restart them from their data directories. The build, its steps and its
 // workers' sessions come back from disk and the build succeeds.
 func TestAllCoordinatorsRestart(t *testing.T) {
-	tc := newCluster(t, 3, 3, 6)
+	tc := harness.NewCluster(t, 3, 3, 6)
 	dir := t.TempDir()
 	alog := filepath.Join(dir, "attempts.log")
 	const n = 200
-	spec := fanBuild("restart-all", dir, alog, n, "0.3")
+	spec := harness.FanBuild("restart-all", dir, alog, n, "0.3")
 
 	var once sync.Once
 	var mu sync.Mutex
 	finished := 0
 	var restartedAt int64
 	restarted := make(chan struct{})
-	wait := followBuild(t, tc, spec.ID, func(e *pb.Event) {
+	wait := harness.FollowBuild(t, tc, spec.ID, func(e *pb.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		if e.Kind == pb.Event_STEP_FINISHED {
@@ -35,14 +36,14 @@ func TestAllCoordinatorsRestart(t *testing.T) {
 		}
 		if finished >= 40 {
 			once.Do(func() {
-				for _, p := range tc.coords {
-					p.signal(t, syscall.SIGKILL)
+				for _, p := range tc.Coords {
+					p.Signal(t, syscall.SIGKILL)
 				}
 				go func() {
 					time.Sleep(3 * time.Second) // past the 2s worker lease
-					restartedAt = monotonic()
-					for _, p := range tc.coords {
-						p.start(t)
+					restartedAt = harness.Monotonic()
+					for _, p := range tc.Coords {
+						p.Start(t)
 					}
 					close(restarted)
 				}()
@@ -51,21 +52,21 @@ func TestAllCoordinatorsRestart(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := tc.cl.Submit(ctx, spec); err != nil {
+	if err := tc.Cl.Submit(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
 	rec := wait()
 	<-restarted
-	checkBuild(t, rec, dir, n)
+	harness.CheckBuild(t, rec, dir, n)
 	// Attempts killed by their workers' self-fencing ended before the
 	// coordinators came back.
 	killed := map[string]int64{}
-	for _, w := range tc.workers {
-		killed[w.name] = restartedAt
+	for _, w := range tc.Workers {
+		killed[w.Name] = restartedAt
 	}
-	checkNoOverlap(t, readAttemptLog(t, alog), killed)
+	harness.CheckNoOverlap(t, harness.ReadAttemptLog(t, alog), killed)
 	lost := 0
-	for _, l := range rec.lost {
+	for _, l := range rec.Lost {
 		lost += len(l)
 	}
 	t.Logf("%d attempts were fenced by their workers and run again", lost)

@@ -1,8 +1,9 @@
-package proctest
+package leaderfaults
 
 import (
 	"context"
 	"fmt"
+	"github.com/dmake/dmake/pkg/cluster/proctest/harness"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -18,40 +19,40 @@ import (
 // once.
 func TestLeaderKilledMidBuild(t *testing.T) {
 	// A worker lease longer than an election, so workers keep their steps.
-	tc := newCluster(t, 3, 3, 6, "--worker-ttl", "4s", "--worker-grace", "2s")
+	tc := harness.NewCluster(t, 3, 3, 6, "--worker-ttl", "4s", "--worker-grace", "2s")
 	dir := t.TempDir()
 	alog := filepath.Join(dir, "attempts.log")
 	const n = 220
-	spec := fanBuild("kill-leader", dir, alog, n, "0.3")
+	spec := harness.FanBuild("kill-leader", dir, alog, n, "0.3")
 
-	old := tc.leader()
+	old := tc.Leader()
 	var once sync.Once
 	var mu sync.Mutex
 	finished := 0
-	wait := followBuild(t, tc, spec.ID, func(e *pb.Event) {
+	wait := harness.FollowBuild(t, tc, spec.ID, func(e *pb.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		if e.Kind == pb.Event_STEP_FINISHED {
 			finished++
 		}
 		if finished >= 40 {
-			once.Do(func() { old.signal(t, syscall.SIGKILL) })
+			once.Do(func() { old.Signal(t, syscall.SIGKILL) })
 		}
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := tc.cl.Submit(ctx, spec); err != nil {
+	if err := tc.Cl.Submit(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
 	rec := wait()
-	checkBuild(t, rec, dir, n)
-	if now := tc.leader(); now == old {
-		t.Fatalf("leader still %s", old.name)
+	harness.CheckBuild(t, rec, dir, n)
+	if now := tc.Leader(); now == old {
+		t.Fatalf("leader still %s", old.Name)
 	}
 	for step := range int32(n) {
-		acc := rec.finished[step][0].Attempt
+		acc := rec.Finished[step][0].Attempt
 		var got string
-		for _, e := range rec.outputs[step] {
+		for _, e := range rec.Outputs[step] {
 			if e.Attempt == acc {
 				got += string(e.Data)
 			}
@@ -60,12 +61,12 @@ func TestLeaderKilledMidBuild(t *testing.T) {
 			t.Errorf("step %d: output %q, want %q", step, got, want)
 		}
 	}
-	checkNoOverlap(t, readAttemptLog(t, alog), nil)
+	harness.CheckNoOverlap(t, harness.ReadAttemptLog(t, alog), nil)
 	lost := 0
-	for _, l := range rec.lost {
+	for _, l := range rec.Lost {
 		lost += len(l)
 	}
-	t.Logf("leader %s killed; %d attempts lost meanwhile", old.name, lost)
+	t.Logf("leader %s killed; %d attempts lost meanwhile", old.Name, lost)
 }
 
 // TestLeaderStoppedMidBuild: SIGSTOP the leader (its connections stay open
@@ -73,32 +74,32 @@ func TestLeaderKilledMidBuild(t *testing.T) {
 // new leader, and the build succeeds; the client's event stream notices
 // through keepalive and resumes elsewhere.
 func TestLeaderStoppedMidBuild(t *testing.T) {
-	tc := newCluster(t, 3, 3, 6, "--worker-ttl", "4s", "--worker-grace", "2s")
+	tc := harness.NewCluster(t, 3, 3, 6, "--worker-ttl", "4s", "--worker-grace", "2s")
 	dir := t.TempDir()
 	alog := filepath.Join(dir, "attempts.log")
 	const n = 200
-	spec := fanBuild("stop-leader", dir, alog, n, "0.2")
-	old := tc.leader()
+	spec := harness.FanBuild("stop-leader", dir, alog, n, "0.2")
+	old := tc.Leader()
 	var once sync.Once
 	var mu sync.Mutex
 	finished := 0
-	wait := followBuild(t, tc, spec.ID, func(e *pb.Event) {
+	wait := harness.FollowBuild(t, tc, spec.ID, func(e *pb.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		if e.Kind == pb.Event_STEP_FINISHED {
 			finished++
 		}
 		if finished >= 40 {
-			once.Do(func() { old.signal(t, syscall.SIGSTOP) })
+			once.Do(func() { old.Signal(t, syscall.SIGSTOP) })
 		}
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := tc.cl.Submit(ctx, spec); err != nil {
+	if err := tc.Cl.Submit(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
 	rec := wait()
-	checkBuild(t, rec, dir, n)
-	checkNoOverlap(t, readAttemptLog(t, alog), nil)
-	_ = old.cmd.Process.Signal(syscall.SIGCONT)
+	harness.CheckBuild(t, rec, dir, n)
+	harness.CheckNoOverlap(t, harness.ReadAttemptLog(t, alog), nil)
+	_ = old.Cmd.Process.Signal(syscall.SIGCONT)
 }

@@ -1,8 +1,9 @@
-package proctest
+package leaderfaults
 
 import (
 	"context"
 	"fmt"
+	"github.com/dmake/dmake/pkg/cluster/proctest/harness"
 	"sync"
 	"syscall"
 	"testing"
@@ -26,30 +27,30 @@ func longBuild(id string, n int, secs string) cluster.BuildSpec {
 // of its steps starts on another worker. Bounded below by lease + grace.
 func BenchmarkWorkerLossToRerun(b *testing.B) {
 	for i := range b.N {
-		tc := newCluster(b, 3, 4, 2)
-		victim := tc.workers[0]
+		tc := harness.NewCluster(b, 3, 4, 2)
+		victim := tc.Workers[0]
 		var mu sync.Mutex
 		var killedAt time.Time
 		onVictim := map[int32]bool{}
 		rerun := make(chan time.Duration, 1)
 		var once sync.Once
-		wait := followBuild(b, tc, fmt.Sprintf("loss-%d", i), func(e *pb.Event) {
+		wait := harness.FollowBuild(b, tc, fmt.Sprintf("loss-%d", i), func(e *pb.Event) {
 			mu.Lock()
 			defer mu.Unlock()
 			if e.Kind != pb.Event_STEP_STARTED {
 				return
 			}
 			switch {
-			case killedAt.IsZero() && e.Worker == victim.name:
+			case killedAt.IsZero() && e.Worker == victim.Name:
 				onVictim[e.Step] = true
-				victim.signal(b, syscall.SIGKILL)
+				victim.Signal(b, syscall.SIGKILL)
 				killedAt = time.Now()
 			case !killedAt.IsZero() && onVictim[e.Step]:
 				once.Do(func() { rerun <- time.Since(killedAt) })
 			}
 		})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		if err := tc.cl.Submit(ctx, longBuild(fmt.Sprintf("loss-%d", i), 8, "1")); err != nil {
+		if err := tc.Cl.Submit(ctx, longBuild(fmt.Sprintf("loss-%d", i), 8, "1")); err != nil {
 			b.Fatal(err)
 		}
 		d := <-rerun
@@ -64,15 +65,15 @@ func BenchmarkWorkerLossToRerun(b *testing.B) {
 // (the leader-stamped time of the first STEP_STARTED after the kill).
 func BenchmarkLeaderLossToDispatch(b *testing.B) {
 	for i := range b.N {
-		tc := newCluster(b, 3, 4, 2, "--worker-ttl", "4s", "--worker-grace", "2s")
-		old := tc.leader()
+		tc := harness.NewCluster(b, 3, 4, 2, "--worker-ttl", "4s", "--worker-grace", "2s")
+		old := tc.Leader()
 		var mu sync.Mutex
 		var killedAt time.Time
 		started := 0
 		next := make(chan time.Duration, 1)
 		var once sync.Once
 		id := fmt.Sprintf("leader-%d", i)
-		wait := followBuild(b, tc, id, func(e *pb.Event) {
+		wait := harness.FollowBuild(b, tc, id, func(e *pb.Event) {
 			mu.Lock()
 			defer mu.Unlock()
 			if e.Kind != pb.Event_STEP_STARTED {
@@ -80,14 +81,14 @@ func BenchmarkLeaderLossToDispatch(b *testing.B) {
 			}
 			started++
 			if started == 20 && killedAt.IsZero() {
-				old.signal(b, syscall.SIGKILL)
+				old.Signal(b, syscall.SIGKILL)
 				killedAt = time.Now()
 			} else if !killedAt.IsZero() && time.UnixMilli(e.TimeUnixMs).After(killedAt) {
 				once.Do(func() { next <- time.UnixMilli(e.TimeUnixMs).Sub(killedAt) })
 			}
 		})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		if err := tc.cl.Submit(ctx, longBuild(id, 200, "0.1")); err != nil {
+		if err := tc.Cl.Submit(ctx, longBuild(id, 200, "0.1")); err != nil {
 			b.Fatal(err)
 		}
 		d := <-next

@@ -1,4 +1,7 @@
-package proctest
+// Package harness runs dmaked coordinators and workers as real processes on
+// 127.0.0.1 for the process-level tests (workerfaults, leaderfaults), and
+// checks what they did: events, an attempt log with intervals, and files.
+package harness
 
 import (
 	"bufio"
@@ -21,9 +24,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var dmaked, stamp string // binaries built by TestMain
+var dmaked, stamp string // binaries built by Main
 
-func TestMain(m *testing.M) {
+// Main builds dmaked and the stamp helper, runs the tests, and cleans up:
+// call it from TestMain.
+func Main(m *testing.M) {
 	dir, err := os.MkdirTemp("", "dmake-proctest-")
 	if err != nil {
 		panic(err)
@@ -41,9 +46,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// monotonic returns CLOCK_MONOTONIC in nanoseconds: the same clock in every
+// Monotonic returns CLOCK_MONOTONIC in nanoseconds: the same clock in every
 // process on the machine.
-func monotonic() int64 {
+func Monotonic() int64 {
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
 		panic(err)
@@ -51,7 +56,8 @@ func monotonic() int64 {
 	return ts.Nano()
 }
 
-func freeAddr(t testing.TB) string {
+// FreeAddr returns a free 127.0.0.1 port.
+func FreeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -61,107 +67,113 @@ func freeAddr(t testing.TB) string {
 	return l.Addr().String()
 }
 
-// proc is one dmaked process.
-type proc struct {
-	name   string
-	args   []string
-	cmd    *exec.Cmd
-	log    string
-	exited chan error // receives Wait's result once the process exits
+// Proc is one dmaked process.
+type Proc struct {
+	Name   string
+	Args   []string
+	Cmd    *exec.Cmd
+	Log    string
+	Exited chan error // receives Wait's result once the process exits
 }
 
-func (p *proc) start(t testing.TB) {
+// Start starts (or restarts) the process, its output appended to Log.
+func (p *Proc) Start(t testing.TB) {
 	t.Helper()
-	f, err := os.OpenFile(p.log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(p.Log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	p.cmd = exec.Command(dmaked, p.args...)
-	p.cmd.Stdout, p.cmd.Stderr = f, f
-	if err := p.cmd.Start(); err != nil {
+	p.Cmd = exec.Command(dmaked, p.Args...)
+	p.Cmd.Stdout, p.Cmd.Stderr = f, f
+	if err := p.Cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	cmd, exited := p.cmd, make(chan error, 1)
-	p.exited = exited
+	cmd, exited := p.Cmd, make(chan error, 1)
+	p.Exited = exited
 	go func() { exited <- cmd.Wait() }()
 }
 
-func (p *proc) signal(t testing.TB, s syscall.Signal) {
+// Signal sends s to the process.
+func (p *Proc) Signal(t testing.TB, s syscall.Signal) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(s); err != nil {
-		t.Fatalf("signal %s %v: %v", p.name, s, err)
+	if err := p.Cmd.Process.Signal(s); err != nil {
+		t.Fatalf("signal %s %v: %v", p.Name, s, err)
 	}
 }
 
-// timing makes leases and elections short, so the tests run quickly.
-var timing = []string{"--heartbeat-interval", "300ms", "--worker-ttl", "2s", "--worker-grace", "1s",
+// Timing makes leases and elections short, so the tests run quickly.
+var Timing = []string{"--heartbeat-interval", "300ms", "--worker-ttl", "2s", "--worker-grace", "1s",
 	"--failover-grace", "4s", "--raft-heartbeat", "500ms", "--loss-backoff", "0s"}
 
-type testCluster struct {
+// Cluster is a set of dmaked processes and a client to them.
+type Cluster struct {
 	t       testing.TB
-	dir     string
-	coords  []*proc
-	workers []*proc
-	rpcs    []string
-	cl      *client.Client
+	Dir     string
+	Coords  []*Proc
+	Workers []*Proc
+	RPCs    []string
+	Cl      *client.Client
 }
 
-// newCluster starts n coordinators (bootstrap-expect n) and m workers with
+// NewCluster starts n coordinators (bootstrap-expect n) and m workers with
 // the given slots each, and waits until a leader sees every worker.
-func newCluster(t testing.TB, n, m, slots int, extra ...string) *testCluster {
-	tc := &testCluster{t: t, dir: t.TempDir()}
+func NewCluster(t testing.TB, n, m, slots int, extra ...string) *Cluster {
+	tc := &Cluster{t: t, Dir: t.TempDir()}
 	for range n {
-		tc.rpcs = append(tc.rpcs, freeAddr(t))
+		tc.RPCs = append(tc.RPCs, FreeAddr(t))
 	}
-	join := strings.Join(tc.rpcs, ",")
+	join := strings.Join(tc.RPCs, ",")
 	for i := range n {
 		id := fmt.Sprintf("c%d", i+1)
-		p := &proc{name: id, log: filepath.Join(tc.dir, id+".log"), args: append([]string{"coordinator",
-			"--node-id", id, "--data-dir", filepath.Join(tc.dir, id), "--bind", tc.rpcs[i], "--raft-bind", freeAddr(t),
-			"--bootstrap-expect", strconv.Itoa(n), "--join", join}, append(timing, extra...)...)}
-		p.start(t)
-		tc.coords = append(tc.coords, p)
+		p := &Proc{Name: id, Log: filepath.Join(tc.Dir, id+".log"), Args: append([]string{"coordinator",
+			"--node-id", id, "--data-dir", filepath.Join(tc.Dir, id), "--bind", tc.RPCs[i], "--raft-bind", FreeAddr(t),
+			"--bootstrap-expect", strconv.Itoa(n), "--join", join}, append(Timing, extra...)...)}
+		p.Start(t)
+		tc.Coords = append(tc.Coords, p)
 	}
 	for i := range m {
 		name := fmt.Sprintf("w%d", i+1)
-		p := &proc{name: name, log: filepath.Join(tc.dir, name+".log"), args: []string{"worker",
+		p := &Proc{Name: name, Log: filepath.Join(tc.Dir, name+".log"), Args: []string{"worker",
 			"--coordinators", join, "--slots", strconv.Itoa(slots), "--name", name}}
-		p.start(t)
-		tc.workers = append(tc.workers, p)
+		p.Start(t)
+		tc.Workers = append(tc.Workers, p)
 	}
-	t.Cleanup(tc.stop)
-	tc.cl = client.New(tc.rpcs)
-	tc.waitWorkers(m)
+	t.Cleanup(tc.Stop)
+	tc.Cl = client.New(tc.RPCs)
+	tc.WaitWorkers(m)
 	return tc
 }
 
-func (tc *testCluster) stop() {
-	for _, p := range append(tc.workers, tc.coords...) {
-		if p.cmd != nil && p.cmd.Process != nil {
-			_ = p.cmd.Process.Signal(syscall.SIGCONT)
-			_ = p.cmd.Process.Kill()
+// Stop kills every process (stopped ones are continued first) and, if the
+// test failed, logs the end of each process's log.
+func (tc *Cluster) Stop() {
+	for _, p := range append(tc.Workers, tc.Coords...) {
+		if p.Cmd != nil && p.Cmd.Process != nil {
+			_ = p.Cmd.Process.Signal(syscall.SIGCONT)
+			_ = p.Cmd.Process.Kill()
 		}
 	}
-	tc.cl.Close()
+	tc.Cl.Close()
 	if tc.t.Failed() {
-		for _, p := range append(tc.coords, tc.workers...) {
-			b, _ := os.ReadFile(p.log)
+		for _, p := range append(tc.Coords, tc.Workers...) {
+			b, _ := os.ReadFile(p.Log)
 			lines := strings.Split(string(b), "\n")
 			if len(lines) > 40 {
 				lines = lines[len(lines)-40:]
 			}
-			tc.t.Logf("--- %s (last lines)\n%s", p.name, strings.Join(lines, "\n"))
+			tc.t.Logf("--- %s (last lines)\n%s", p.Name, strings.Join(lines, "\n"))
 		}
 	}
 }
 
-func (tc *testCluster) waitWorkers(m int) {
+// WaitWorkers waits until a leader counts m workers up.
+func (tc *Cluster) WaitWorkers(m int) {
 	tc.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		st, err := tc.cl.Status(ctx)
+		st, err := tc.Cl.Status(ctx)
 		cancel()
 		if err == nil && st.LeaderId != "" && int(st.Workers) >= m {
 			return
@@ -173,17 +185,17 @@ func (tc *testCluster) waitWorkers(m int) {
 	}
 }
 
-// leader returns the leading coordinator's process.
-func (tc *testCluster) leader() *proc {
+// Leader returns the leading coordinator's process.
+func (tc *Cluster) Leader() *Proc {
 	tc.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := tc.cl.Status(ctx)
+	st, err := tc.Cl.Status(ctx)
 	if err != nil {
 		tc.t.Fatal(err)
 	}
-	for _, p := range tc.coords {
-		if p.name == st.LeaderId {
+	for _, p := range tc.Coords {
+		if p.Name == st.LeaderId {
 			return p
 		}
 	}
@@ -191,11 +203,11 @@ func (tc *testCluster) leader() *proc {
 	return nil
 }
 
-// fanBuild is a build of n steps: n/10 "lib" steps, then steps each
+// FanBuild is a build of n steps: n/10 "lib" steps, then steps each
 // depending on one lib. Each recipe stamps start and end in the attempt
 // log (with the stamp helper), sleeps, and writes out/STEP with its attempt
 // number.
-func fanBuild(id, dir, alog string, n int, sleep string) cluster.BuildSpec {
+func FanBuild(id, dir, alog string, n int, sleep string) cluster.BuildSpec {
 	spec := cluster.BuildSpec{ID: id, Dir: dir, Options: cluster.Options{Jobs: 200}}
 	libs := n / 10
 	for i := range n {
@@ -210,52 +222,54 @@ func fanBuild(id, dir, alog string, n int, sleep string) cluster.BuildSpec {
 	return spec
 }
 
-// record is what a client saw of a build.
-type record struct {
-	status   string
-	finished map[int32][]*pb.Event // STEP_FINISHED per step
-	started  map[int32][]*pb.Event
-	lost     map[int32][]*pb.Event
-	outputs  map[int32][]*pb.Event
-	seqs     []uint64
+// Record is what a client saw of a build.
+type Record struct {
+	Status   string
+	Finished map[int32][]*pb.Event // STEP_FINISHED per step
+	Started  map[int32][]*pb.Event
+	Lost     map[int32][]*pb.Event
+	Outputs  map[int32][]*pb.Event
+	Seqs     []uint64
 }
 
-func newRecord() *record {
-	return &record{finished: map[int32][]*pb.Event{}, started: map[int32][]*pb.Event{}, lost: map[int32][]*pb.Event{}, outputs: map[int32][]*pb.Event{}}
+// NewRecord returns an empty Record.
+func NewRecord() *Record {
+	return &Record{Finished: map[int32][]*pb.Event{}, Started: map[int32][]*pb.Event{}, Lost: map[int32][]*pb.Event{}, Outputs: map[int32][]*pb.Event{}}
 }
 
-func (r *record) add(e *pb.Event) {
-	r.seqs = append(r.seqs, e.Seq)
+// Add records one event.
+func (r *Record) Add(e *pb.Event) {
+	r.Seqs = append(r.Seqs, e.Seq)
 	switch e.Kind {
 	case pb.Event_STEP_STARTED:
-		r.started[e.Step] = append(r.started[e.Step], e)
+		r.Started[e.Step] = append(r.Started[e.Step], e)
 	case pb.Event_STEP_FINISHED:
-		r.finished[e.Step] = append(r.finished[e.Step], e)
+		r.Finished[e.Step] = append(r.Finished[e.Step], e)
 	case pb.Event_STEP_LOST:
-		r.lost[e.Step] = append(r.lost[e.Step], e)
+		r.Lost[e.Step] = append(r.Lost[e.Step], e)
 	case pb.Event_OUTPUT:
-		r.outputs[e.Step] = append(r.outputs[e.Step], e)
+		r.Outputs[e.Step] = append(r.Outputs[e.Step], e)
 	case pb.Event_BUILD_FINISHED:
-		r.status = e.Status
+		r.Status = e.Status
 	}
 }
 
-// interval is one attempt in the attempt log.
-type interval struct {
+// Interval is one attempt in the attempt log.
+type Interval struct {
 	step, attempt int
 	worker        string
 	start, end    int64 // end 0: never ended
 }
 
-func readAttemptLog(t testing.TB, path string) []*interval {
+func ReadAttemptLog(t testing.TB, path string) []*Interval {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	byKey := map[[2]int]*interval{}
-	var out []*interval
+	byKey := map[[2]int]*Interval{}
+	var out []*Interval
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var kind, worker string
@@ -267,7 +281,7 @@ func readAttemptLog(t testing.TB, path string) []*interval {
 		k := [2]int{step, attempt}
 		iv := byKey[k]
 		if iv == nil {
-			iv = &interval{step: step, attempt: attempt, worker: worker}
+			iv = &Interval{step: step, attempt: attempt, worker: worker}
 			byKey[k] = iv
 			out = append(out, iv)
 		}
@@ -280,13 +294,13 @@ func readAttemptLog(t testing.TB, path string) []*interval {
 	return out
 }
 
-// checkNoOverlap fails if two attempts of one step ran at once. An attempt
+// CheckNoOverlap fails if two attempts of one step ran at once. An attempt
 // that never logged its end was killed; it ended by killedAt[worker] at the
 // latest (the worker's death, or when it fenced itself), and is an error on
 // any other worker.
-func checkNoOverlap(t testing.TB, ivs []*interval, killedAt map[string]int64) {
+func CheckNoOverlap(t testing.TB, ivs []*Interval, killedAt map[string]int64) {
 	t.Helper()
-	per := map[int][]*interval{}
+	per := map[int][]*Interval{}
 	for _, iv := range ivs {
 		if iv.end == 0 {
 			k, ok := killedAt[iv.worker]
@@ -310,25 +324,25 @@ func checkNoOverlap(t testing.TB, ivs []*interval, killedAt map[string]int64) {
 	}
 }
 
-// checkBuild checks what every test wants of a finished build: success,
+// CheckBuild checks what every test wants of a finished build: success,
 // every step finished exactly once by its last attempt, event numbers
 // without gap or repeat, and out/STEP written by the accepted attempt.
-func checkBuild(t testing.TB, r *record, dir string, n int) {
+func CheckBuild(t testing.TB, r *Record, dir string, n int) {
 	t.Helper()
-	if r.status != "succeeded" {
-		t.Fatalf("build %s", r.status)
+	if r.Status != "succeeded" {
+		t.Fatalf("build %s", r.Status)
 	}
-	for i, s := range r.seqs {
+	for i, s := range r.Seqs {
 		if s != uint64(i+1) {
 			t.Fatalf("event %d has seq %d", i, s)
 		}
 	}
 	for step := range int32(n) {
-		fin := r.finished[step]
+		fin := r.Finished[step]
 		if len(fin) != 1 || fin[0].Status != "succeeded" {
 			t.Fatalf("step %d finished %d times: %v", step, len(fin), fin)
 		}
-		st := r.started[step]
+		st := r.Started[step]
 		last := st[len(st)-1]
 		if fin[0].Attempt != last.Attempt || fin[0].Worker != last.Worker {
 			t.Errorf("step %d: accepted attempt %d on %s, but last start was %d on %s", step, fin[0].Attempt, fin[0].Worker, last.Attempt, last.Worker)
@@ -337,5 +351,30 @@ func checkBuild(t testing.TB, r *record, dir string, n int) {
 		if err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(fin[0].Attempt) {
 			t.Errorf("step %d: out file %q (%v), accepted attempt %d", step, b, err, fin[0].Attempt)
 		}
+	}
+}
+
+// FollowBuild records a build's events in the background. onEvent, if not
+// nil, sees each event first.
+func FollowBuild(t testing.TB, tc *Cluster, id string, onEvent func(*pb.Event)) (wait func() *Record) {
+	rec := NewRecord()
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		_, err := tc.Cl.Events(ctx, id, 1, func(e *pb.Event) error {
+			if onEvent != nil {
+				onEvent(e)
+			}
+			rec.Add(e)
+			return nil
+		})
+		done <- err
+	}()
+	return func() *Record {
+		if err := <-done; err != nil {
+			t.Fatalf("events: %v", err)
+		}
+		return rec
 	}
 }
