@@ -92,6 +92,9 @@ type Job struct {
 	// of a failed line (GNU make reports a missing included makefile
 	// there when its rule fails).
 	FailureNote string
+	// LineDone, if set, is called after each command that let the job go
+	// on (-Oline shows a line's output as soon as the line ends).
+	LineDone func()
 	// Question (-q): a line that exits with status 1 ends the job Failed
 	// without a message, as GNU make takes it for a sub-make's "out of
 	// date" answer.

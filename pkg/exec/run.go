@@ -133,6 +133,9 @@ func (r *Runner) Run(ctx context.Context, job *Job) Result {
 			}
 			return Result{Status: Failed, Line: c.index, Exit: out.exit, Ignored: res.Ignored}
 		}
+		if job.LineDone != nil {
+			job.LineDone()
+		}
 	}
 	return res
 }
