@@ -232,7 +232,25 @@ func (c *Cluster) Docker(args ...string) string {
 
 func (c *Cluster) Kill(svc string)    { c.Docker("kill", c.Container(svc)) }
 func (c *Cluster) Start(svc string)   { c.Docker("start", c.Container(svc)) }
-func (c *Cluster) Pause(svc string)   { c.Docker("pause", c.Container(svc)) }
+// Pause freezes every process of a service (cgroup freezer). Freezing can
+// fail while the container forks quickly (runc: "unable to freeze"), so it
+// is retried a few times.
+func (c *Cluster) Pause(svc string) {
+	c.t.Helper()
+	id := c.Container(svc)
+	for i := 0; ; i++ {
+		out, err := exec.Command("docker", "pause", id).CombinedOutput()
+		if err == nil {
+			c.t.Logf("docker pause %s", id)
+			return
+		}
+		if i == 9 || !strings.Contains(string(out), "freeze") {
+			c.t.Fatalf("docker pause %s: %v\n%s", id, err, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func (c *Cluster) Unpause(svc string) { c.Docker("unpause", c.Container(svc)) }
 
 // Restart stops a service with SIGTERM (a coordinator shuts down, a worker
