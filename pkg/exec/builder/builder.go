@@ -60,6 +60,11 @@ type Options struct {
 	Jobserver *jobserver.Jobserver
 	// OldFiles (-o) are never remade; NewFiles (-W) count as infinitely new.
 	OldFiles, NewFiles map[string]bool
+	// LoadAverage (-l): no new job starts while one is running and the
+	// load average is at least this; 0 or less means no limit. ReadLoad
+	// reads the load average (nil: /proc/loadavg).
+	LoadAverage float64
+	ReadLoad    func() (float64, bool)
 	// Trace (--trace) prints why each recipe runs and echoes every line;
 	// DebugBasic (--debug=basic) prints GNU make's basic decision lines.
 	Trace, DebugBasic bool
@@ -213,7 +218,7 @@ func (b *Builder) limit() int {
 func (b *Builder) Run(ctx context.Context) Result {
 	b.ctx = ctx
 	for {
-		for b.running < b.limit() && b.fatal == nil {
+		for b.running < b.limit() && b.fatal == nil && !b.overloaded() {
 			id, ok := b.st.Next()
 			if !ok {
 				break
