@@ -313,6 +313,7 @@ func (m *maker) build(g *plan.Graph, makefiles bool) int {
 		IgnoreErrors: o.IgnoreErrors,
 		Silent:       o.Silent,
 		OutputSync:   outputSync(o.OutputSync),
+		LoadAverage:  o.LoadAverage,
 		Trace:        o.Trace,
 		DebugBasic:   o.Debug&cli.DebugBasic != 0,
 		Stdout:       m.stdout,
