@@ -103,12 +103,12 @@ func (x *Stepper) automatics(s *plan.Step, newer []string) *eval.VarSet {
 	set := eval.NewVarSet()
 	def := func(n, v string) { set.Define(n, v, eval.Simple, eval.OriginAutomatic, syntax.Pos{}) }
 	var all, plus, order []string
-	for _, d := range s.Deps {
+	for _, d := range s.Deps[:len(s.Deps)-s.Extra] {
 		plus = append(plus, x.g.Steps[d].Path)
 	}
 	all = dedupStrings(append([]string(nil), plus...))
 	normal := make(map[int]bool, len(s.Deps))
-	for _, d := range s.Deps {
+	for _, d := range s.Deps[:len(s.Deps)-s.Extra] {
 		normal[d] = true
 	}
 	for _, d := range s.Order {
@@ -280,14 +280,17 @@ func (x *Stepper) outOfDate(s *plan.Step, mtime time.Time, exists bool, dep DepS
 	if s.Double && len(s.Deps) == 0 {
 		must = true
 	}
-	for _, d := range s.Deps {
+	for i, d := range s.Deps {
 		ds := x.g.Steps[d]
+		hidden := i >= len(s.Deps)-s.Extra // .EXTRA_PREREQS: not in $?
 		if x.opt.OldFiles[ds.Name] && !ds.Phony {
 			continue // -o: nothing is remade on its account
 		}
 		dm, de := dep(d)
 		if !de || ds.Phony || x.newerThan(s, dm, mtime) || x.opt.AlwaysMake || x.opt.NewFiles[ds.Name] || !exists {
-			newer = append(newer, ds.Path)
+			if !hidden {
+				newer = append(newer, ds.Path)
+			}
 			must = true
 		}
 	}

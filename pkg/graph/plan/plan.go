@@ -28,8 +28,11 @@ type Step struct {
 	Recipe *eval.Recipe // nil: nothing to run
 	Stem   string       // $*
 	Deps   []int        // normal prerequisites, duplicates kept ($+)
-	Order  []int        // order-only prerequisites
-	Parent int          // the step that first needed this one; -1 for goals
+	// Extra counts the last entries of Deps that come from .EXTRA_PREREQS:
+	// they count for out-of-date decisions but are in no automatic variable.
+	Extra  int
+	Order  []int // order-only prerequisites
+	Parent int   // the step that first needed this one; -1 for goals
 	// Priority is the depth-first post-order index: GNU make's order at -j1.
 	Priority int64
 	Scope    *eval.Scope // variables for the recipe, automatic ones aside
@@ -304,7 +307,12 @@ func (p *planner) visit(name string, parent int) int {
 	if s.Intermediate && !s.Secondary && !s.Phony {
 		p.g.Intermediates = append(p.g.Intermediates, s.ID)
 	}
+	extra := p.extraPrereqs(s)
 	p.addDeps(s, p.expandSecond(s, deps))
+	if len(extra) > 0 {
+		s.Deps = append(s.Deps, extra...)
+		s.Extra = len(extra)
+	}
 	if !s.Double && !s.Phony {
 		s.Path = p.vpath.resolve(name)
 		s.GPath = s.Path != name && p.vpath.inGPath(s.Path)
@@ -352,6 +360,32 @@ func (p *planner) addDeps(s *Step, deps []eval.Dep) {
 			s.Deps = append(s.Deps, id)
 		}
 	}
+}
+
+// extraPrereqs visits the prerequisites .EXTRA_PREREQS (GNU make 4.3)
+// gives a target, before its own, and returns their steps. A target named
+// there gets none, so the extra files do not depend on each other.
+func (p *planner) extraPrereqs(s *Step) []int {
+	v, ok, err := p.ev.ValueIn(s.Scope, ".EXTRA_PREREQS")
+	if !ok || err != nil {
+		return nil
+	}
+	names := eval.Fields(v)
+	for _, n := range names {
+		if eval.CleanName(n) == s.Name {
+			return nil
+		}
+	}
+	var ids []int
+	for _, n := range names {
+		n = eval.CleanName(n)
+		if id, seen := p.g.byName[n]; seen && p.onStack[id] {
+			s.Notes = append(s.Notes, fmt.Sprintf("Circular %s <- %s dependency dropped.", s.Name, n))
+			continue
+		}
+		ids = append(ids, p.visit(n, s.ID))
+	}
+	return ids
 }
 
 // renumber gives a deferred intermediate step, and the intermediates it
