@@ -230,8 +230,9 @@ func (c *Cluster) Docker(args ...string) string {
 
 // The fault injections, each on a compose service.
 
-func (c *Cluster) Kill(svc string)    { c.Docker("kill", c.Container(svc)) }
-func (c *Cluster) Start(svc string)   { c.Docker("start", c.Container(svc)) }
+func (c *Cluster) Kill(svc string)  { c.Docker("kill", c.Container(svc)) }
+func (c *Cluster) Start(svc string) { c.Docker("start", c.Container(svc)) }
+
 // Pause freezes every process of a service (cgroup freezer). Freezing can
 // fail while the container forks quickly (runc: "unable to freeze"), so it
 // is retried a few times.
