@@ -94,9 +94,13 @@ func (ld *leader) stopSteps(now time.Time) {
 	}
 	var stops []stop
 	ld.c.fsm.Read(func(st *fsm.State) {
+		drainDue := false
+		for _, w := range st.Workers {
+			drainDue = drainDue || (w.Status == fsm.StatusDraining && w.DrainDeadline > 0 && now.UnixMilli() >= w.DrainDeadline && w.Running > 0)
+		}
 		for _, b := range st.SortedBuilds() {
-			if !b.Sealed || b.Finished {
-				continue
+			if !b.Sealed || b.Finished || (!b.Cancelled && !drainDue) {
+				continue // nothing of this build to stop: skip its steps
 			}
 			for i := range b.Steps {
 				id := buildstate.StepID(i)
