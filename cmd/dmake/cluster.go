@@ -1,12 +1,12 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -15,9 +15,8 @@ import (
 
 	"github.com/dmake/dmake/cmd/dmake/internal/cli"
 	"github.com/dmake/dmake/pkg/cluster"
-	"github.com/dmake/dmake/pkg/cluster/client"
+	"github.com/dmake/dmake/pkg/cluster/bridge"
 	"github.com/dmake/dmake/pkg/cluster/makestep"
-	pb "github.com/dmake/dmake/pkg/cluster/proto"
 	"github.com/dmake/dmake/pkg/exec/builder"
 	"github.com/dmake/dmake/pkg/graph/plan"
 )
@@ -47,30 +46,22 @@ func (m *maker) buildOnCluster(g *plan.Graph) int {
 	if !o.Cluster.Detach {
 		defer os.Remove(filepath.Join(m.dir, probe.Path))
 	}
-	c := client.New(o.Cluster.Addrs)
-	defer c.Close()
-	ctx, stop := context.WithTimeout(context.Background(), 30*time.Second)
-	err = c.Submit(ctx, enc.Spec)
-	stop()
-	if err != nil {
-		fmt.Fprintf(m.stderr, "%s: *** cluster %s: %v.  Stop.\n", m.prog, strings.Join(o.Cluster.Addrs, ","), err)
-		return 2
-	}
-	if o.Cluster.Detach {
-		fmt.Fprintf(m.stdout, "%s: build %s submitted to the cluster; follow it with: dmake cluster attach %s\n", m.prog, id, id)
-		return 0
-	}
+	req := &bridge.Request{Addrs: o.Cluster.Addrs, Op: bridge.OpBuild, Spec: enc.Spec, Detach: o.Cluster.Detach}
 	ran := make([]bool, len(g.Steps))
 	finished := make([]bool, len(g.Steps))
 	running := map[int32]bool{}
-	code := follow(c, id, 0, m.prog, m.stdout, m.stderr, true, true, func(e *client.Event) {
+	code := follow(req, m.prog, m.stdout, m.stderr, func(e *bridge.Event) {
 		switch e.Kind {
-		case pb.Event_STEP_STARTED:
+		case bridge.EvSubmitted:
+			if o.Cluster.Detach {
+				fmt.Fprintf(m.stdout, "%s: build %s submitted to the cluster; follow it with: dmake cluster attach %s\n", m.prog, id, id)
+			}
+		case bridge.EvStarted:
 			running[e.Step] = true
-		case pb.Event_STEP_LOST:
+		case bridge.EvLost:
 			delete(running, e.Step)
 		}
-		if e.Kind != pb.Event_STEP_FINISHED || e.Step < 0 || int(e.Step) >= len(enc.Step) {
+		if e.Kind != bridge.EvFinished || e.Step < 0 || int(e.Step) >= len(enc.Step) {
 			return
 		}
 		delete(running, e.Step)
@@ -85,6 +76,9 @@ func (m *maker) buildOnCluster(g *plan.Graph) int {
 			m.dirs.enter() // a command ran, so make would have said where
 		}
 	})
+	if o.Cluster.Detach {
+		return code
+	}
 	m.goalNotes(g, ran, finished, code)
 	return code
 }
@@ -152,39 +146,72 @@ func newBuildID() string {
 	return time.Now().UTC().Format("20060102-150405-") + hex.EncodeToString(b[:])
 }
 
-// follow prints a build's output from event from on, until the build
-// finishes, and returns make's exit status for it. With cancelOnInterrupt,
-// Ctrl-C cancels the build on the cluster (recipes are killed there) and
-// follow goes on until the cluster says it is finished.
-func follow(c *client.Client, id string, from uint64, prog string, out, errw io.Writer, framed, cancelOnInterrupt bool, onEvent func(*client.Event)) int {
-	demux := map[int32]*makestep.Demux{}
-	sigs := make(chan os.Signal, 1)
+// dmaked finds the dmaked binary: $DMAKED, else next to dmake (links
+// followed), else on PATH.
+func dmaked() (string, error) {
+	if p := os.Getenv("DMAKED"); p != "" {
+		return p, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		if real, err := filepath.EvalSymlinks(self); err == nil {
+			p := filepath.Join(filepath.Dir(real), "dmaked")
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
+		}
+	}
+	return exec.LookPath("dmaked")
+}
+
+// follow asks dmaked to carry out req and prints the build's output as it
+// comes, calling onEvent for every event; it returns make's exit status for
+// the build. Interrupts go to dmaked: the first cancels the build on the
+// cluster (recipes are killed there) and follow goes on until the cluster
+// says it has stopped.
+func follow(req *bridge.Request, prog string, out, errw io.Writer, onEvent func(*bridge.Event)) int {
+	path, err := dmaked()
+	if err != nil {
+		fmt.Fprintf(errw, "%s: *** --cluster needs dmaked next to dmake or on PATH: %v.  Stop.\n", prog, err)
+		return 2
+	}
+	cmd := exec.Command(path, bridge.Command)
+	cmd.Stderr = errw
+	// Its own process group: interrupts reach it through us, once.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(errw, "%s: *** %v.  Stop.\n", prog, err)
+		return 2
+	}
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	interrupted := false
 	go func() {
-		for range sigs {
-			if !cancelOnInterrupt || interrupted {
-				cancel()
-				return
-			}
+		for sig := range sigs {
 			interrupted = true
-			cctx, done := context.WithTimeout(context.Background(), 15*time.Second)
-			if err := c.Cancel(cctx, id); err != nil {
-				fmt.Fprintf(errw, "%s: cancel %s: %v\n", prog, id, err)
-			}
-			done()
+			cmd.Process.Signal(sig)
 		}
 	}()
+	bridge.NewEncoder(stdin).Send(req)
+	stdin.Close()
+	dec := bridge.NewDecoder(stdout)
+	demux := map[int32]*makestep.Demux{}
+	framed := req.Op == bridge.OpBuild
 	status := ""
-	_, err := c.Events(ctx, id, from, func(e *client.Event) error {
+	for {
+		e, err := dec.Event()
+		if err != nil {
+			break
+		}
 		if onEvent != nil {
 			onEvent(e)
 		}
 		switch e.Kind {
-		case pb.Event_OUTPUT:
+		case bridge.EvAttached:
+			framed = e.Framed
+		case bridge.EvOutput:
 			if !framed {
 				out.Write(e.Data)
 				break
@@ -195,29 +222,32 @@ func follow(c *client.Client, id string, from uint64, prog string, out, errw io.
 				demux[e.Step] = d
 			}
 			d.Write(e.Data)
-		case pb.Event_STEP_FINISHED:
+		case bridge.EvFinished:
 			if e.Status == "poisoned" {
 				fmt.Fprintf(errw, "%s: *** [%s] %s\n", prog, e.Target, e.Message)
 			}
-		case pb.Event_BUILD_FINISHED:
+		case bridge.EvBuildFinished:
 			status = e.Status
+		case bridge.EvSubmitted:
+			if req.Detach {
+				status = "submitted"
+			}
+		case bridge.EvError:
+			fmt.Fprintf(errw, "%s: *** cluster %s: %s.  Stop.\n", prog, strings.Join(req.Addrs, ","), e.Message)
 		}
-		return nil
-	})
-	if err != nil && status == "" {
-		if ctx.Err() != nil {
-			fmt.Fprintf(errw, "%s: stopped following build %s; it goes on: dmake cluster attach %s\n", prog, id, id)
-		} else {
-			fmt.Fprintf(errw, "%s: *** cluster: %v.  Stop.\n", prog, err)
-		}
-		return 2
 	}
+	cmd.Wait()
 	switch status {
-	case "succeeded":
+	case "succeeded", "submitted":
 		return 0
 	case "cancelled":
 		if interrupted {
-			fmt.Fprintf(errw, "%s: *** build %s cancelled\n", prog, id)
+			fmt.Fprintf(errw, "%s: *** build cancelled\n", prog)
+		}
+		return 2
+	case "":
+		if interrupted {
+			fmt.Fprintf(errw, "%s: stopped following the build; it goes on: dmake cluster attach BUILD\n", prog)
 		}
 		return 2
 	default:
@@ -226,57 +256,65 @@ func follow(c *client.Client, id string, from uint64, prog string, out, errw io.
 }
 
 // clusterCommand runs "dmake cluster SUBCOMMAND ...": status, workers,
-// builds, logs, attach, drain, undrain. It reports whether args were such a
-// command (a makefile goal named "cluster" followed by anything else is
-// still a goal).
+// builds, drain, undrain and cancel are dmaked's own commands (run with the
+// same cluster); logs and attach follow a build's output. It reports
+// whether args were such a command (a makefile goal named "cluster"
+// followed by anything else is still a goal).
 func clusterCommand(args []string) (code int, ok bool) {
 	if len(args) < 3 || args[1] != "cluster" {
 		return 0, false
 	}
 	sub := args[2]
 	switch sub {
-	case "status", "workers", "builds", "logs", "attach", "drain", "undrain":
+	case "status", "workers", "builds", "logs", "attach", "drain", "undrain", "cancel":
 	default:
 		return 0, false
 	}
-	rest := args[3:]
-	addrs, rest := clusterAddrs(rest)
+	addrs, rest := clusterAddrs(args[3:])
 	if len(addrs) == 0 {
 		fmt.Fprintln(os.Stderr, "dmake cluster: no cluster: give --cluster ADDR[,ADDR...] or set DMAKE_CLUSTER")
 		return 2, true
 	}
-	c := client.New(addrs)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var err error
-	switch sub {
-	case "status":
-		err = clusterStatus(ctx, c)
-	case "workers":
-		err = clusterWorkers(ctx, c)
-	case "builds":
-		err = clusterBuilds(ctx, c)
-	case "logs", "attach":
+	if sub == "logs" || sub == "attach" {
 		if len(rest) < 1 {
 			fmt.Fprintf(os.Stderr, "usage: dmake cluster %s BUILD\n", sub)
 			return 2, true
 		}
-		payload, err := c.BuildPayload(ctx, rest[0])
-		cancel()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "dmake cluster %s: %v\n", sub, err)
-			return 1, true
-		}
-		return follow(c, rest[0], 0, "dmake", os.Stdout, os.Stderr, makestep.IsMakeBuild(payload), false, nil), true
-	case "drain", "undrain":
-		err = clusterDrain(ctx, c, sub, rest)
+		return follow(&bridge.Request{Addrs: addrs, Op: bridge.OpAttach, Build: rest[0]}, "dmake", os.Stdout, os.Stderr, nil), true
 	}
+	path, err := dmaked()
 	if err != nil {
+		fmt.Fprintf(os.Stderr, "dmake cluster: needs dmaked next to dmake or on PATH: %v\n", err)
+		return 2, true
+	}
+	cmd := exec.Command(path, append([]string{sub, "--coordinators", strings.Join(addrs, ",")}, flagsFirst(rest)...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), true
+		}
 		fmt.Fprintf(os.Stderr, "dmake cluster %s: %v\n", sub, err)
-		return 1, true
+		return 2, true
 	}
 	return 0, true
+}
+
+// flagsFirst puts "--name value" and "--name=value" words before the
+// others, as dmaked's command line wants them ("drain W --deadline 1m").
+func flagsFirst(args []string) []string {
+	var flags, others []string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case strings.HasPrefix(a, "-") && !strings.Contains(a, "=") && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-"):
+			flags = append(flags, a+"="+args[i+1])
+			i++
+		case strings.HasPrefix(a, "-"):
+			flags = append(flags, a)
+		default:
+			others = append(others, a)
+		}
+	}
+	return append(flags, others...)
 }
 
 // clusterAddrs takes --cluster=ADDR or --cluster ADDR out of args, or
@@ -309,72 +347,4 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
-}
-
-func clusterStatus(ctx context.Context, c *client.Client) error {
-	st, err := c.Status(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("leader: %s (%s)\napplied index: %d\nworkers: %d\nbuilds running: %d\n", st.LeaderId, st.LeaderRpc, st.AppliedIndex, st.Workers, st.BuildsRunning)
-	for _, s := range st.Servers {
-		role := "voter"
-		if !s.Voter {
-			role = "nonvoter"
-		}
-		fmt.Printf("coordinator %s raft=%s rpc=%s %s\n", s.Id, s.RaftAddr, s.RpcAddr, role)
-	}
-	return nil
-}
-
-func clusterWorkers(ctx context.Context, c *client.Client) error {
-	ws, err := c.Workers(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("%-20s %-16s %-10s %5s %7s %s\n", "ID", "NAME", "STATUS", "SLOTS", "RUNNING", "LABELS")
-	for _, w := range ws {
-		fmt.Printf("%-20s %-16s %-10s %5d %7d %s\n", w.Id, w.Name, w.Status, w.Slots, w.Running, strings.Join(w.Labels, ","))
-	}
-	return nil
-}
-
-func clusterBuilds(ctx context.Context, c *client.Client) error {
-	bs, err := c.Builds(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("%-32s %-10s %6s %6s %7s %8s %s\n", "ID", "STATUS", "STEPS", "DONE", "RUNNING", "FAILURES", "DIR")
-	for _, b := range bs {
-		fmt.Printf("%-32s %-10s %6d %6d %7d %8d %s\n", b.Id, b.Status, b.Steps, b.Done, b.Running, b.Failures, b.Dir)
-	}
-	return nil
-}
-
-func clusterDrain(ctx context.Context, c *client.Client, sub string, args []string) error {
-	if len(args) < 1 {
-		return fmt.Errorf("usage: dmake cluster %s WORKER [--deadline DURATION]", sub)
-	}
-	if sub == "undrain" {
-		return c.Undrain(ctx, args[0])
-	}
-	var deadline time.Duration
-	for i := 1; i < len(args); i++ {
-		v := ""
-		switch {
-		case strings.HasPrefix(args[i], "--deadline="):
-			v = args[i][len("--deadline="):]
-		case args[i] == "--deadline" && i+1 < len(args):
-			v = args[i+1]
-			i++
-		default:
-			return fmt.Errorf("unknown argument %q", args[i])
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("bad --deadline: %w", err)
-		}
-		deadline = d
-	}
-	return c.Drain(ctx, args[0], deadline)
 }

@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/dmake/dmake/pkg/cluster/bridge"
 	xexec "github.com/dmake/dmake/pkg/exec"
 	"os"
 
@@ -15,6 +16,10 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == xexec.GuardCommand {
 		// A worker started us to stand guard over one recipe line.
 		os.Exit(xexec.RunGuard(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == bridge.Command {
+		// dmake started us to talk to the cluster for it.
+		os.Exit(runBridge())
 	}
 	app := &cli.App{
 		Name:  "dmaked",
