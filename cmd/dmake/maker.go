@@ -371,6 +371,10 @@ func set(names []string) map[string]bool {
 // is not exported unless asked).
 func (m *maker) childEnv(ph cli.Phase) []string {
 	env := m.opts.ChildEnv(ph, m.lookup)
+	if v := m.ev.Global.Lookup("MAKEFLAGS"); v != nil && v.Export == eval.ExportNo {
+		// "unexport MAKEFLAGS": sub-makes get no flags.
+		env = dropVar(env, "MAKEFLAGS")
+	}
 	if sh, ok := os.LookupEnv("SHELL"); ok {
 		env = append(env, "SHELL="+sh)
 	}
@@ -546,4 +550,15 @@ func (m *maker) printDataBase() {
 	}
 	_, shellEnv := os.LookupEnv("SHELL")
 	dump.Write(m.stdout, m.ev, dump.Options{Phony: phony, ShellFromEnv: shellEnv})
+}
+
+// dropVar removes NAME=... from env.
+func dropVar(env []string, name string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, name+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
