@@ -437,6 +437,9 @@ func (b *Builder) deleteIntermediates() {
 	if len(names) == 0 {
 		return
 	}
+	if b.opt.DebugBasic {
+		fmt.Fprintf(b.opt.Stdout, "Removing intermediate files...\n")
+	}
 	if !b.opt.Silent {
 		fmt.Fprintf(b.opt.Stdout, "rm %s\n", strings.Join(names, " "))
 	}

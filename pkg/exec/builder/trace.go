@@ -25,12 +25,15 @@ func (b *Builder) debugDecide(s *plan.Step, dec Decision) {
 	if !b.opt.DebugBasic {
 		return
 	}
+	if b.doubleColonParent(s) {
+		return // GNU make shows each double-colon rule as the target
+	}
 	b.considerChain(s)
-	d := b.depth(s)
+	fileIn, mustIn := b.indents(s)
 	if s.Recipe == nil {
 		if !dec.NoRule && !dec.Exists && (s.IsTarget || s.Phony) {
-			b.debugf(2*d, "Must remake target '%s'.\n", s.Name)
-			b.debugf(2*d, "Successfully remade target file '%s'.\n", s.Name)
+			b.debugf(mustIn, "Must remake target '%s'.\n", s.Name)
+			b.debugf(mustIn, "Successfully remade target file '%s'.\n", s.Name)
 		}
 		return
 	}
@@ -41,18 +44,47 @@ func (b *Builder) debugDecide(s *plan.Step, dec Decision) {
 		for _, id := range s.Deps {
 			ds := b.g.Steps[id]
 			if m, e := b.depState(id); e && !ds.Phony && m.After(dec.Mtime) {
-				b.debugf(2*d+1, "Prerequisite '%s' is newer than target '%s'.\n", ds.Name, s.Name)
+				b.debugf(fileIn, "Prerequisite '%s' is newer than target '%s'.\n", ds.Name, s.Name)
 			}
 		}
 	}
-	b.debugf(2*d, "Must remake target '%s'.\n", s.Name)
+	if s.Double && len(s.Deps) == 0 {
+		b.debugf(mustIn, "Target '%s' is double-colon and has no prerequisites.\n", s.Name)
+	}
+	b.debugf(mustIn, "Must remake target '%s'.\n", s.Name)
+}
+
+// indents are the indentations of a step's "File ..." and "Must remake"
+// lines: 2d+1 and 2d at depth d; an intermediate file of an implicit
+// chain is shown one step to the left of that.
+func (b *Builder) indents(s *plan.Step) (file, must int) {
+	d := b.depth(s)
+	if s.Intermediate && d > 0 {
+		return 2 * d, 2*d - 1
+	}
+	return 2*d + 1, 2 * d
+}
+
+// doubleColonParent reports the step that only gathers a double-colon
+// target's rules.
+func (b *Builder) doubleColonParent(s *plan.Step) bool {
+	if s.Double || s.Recipe != nil || len(s.Deps) == 0 {
+		return false
+	}
+	for _, id := range s.Deps {
+		if d := b.g.Steps[id]; !d.Double || d.Name != s.Name {
+			return false
+		}
+	}
+	return true
 }
 
 // debugDone prints "Successfully remade target file" once a step's recipe
 // succeeded.
 func (b *Builder) debugDone(s *plan.Step) {
 	if b.opt.DebugBasic {
-		b.debugf(2*b.depth(s), "Successfully remade target file '%s'.\n", s.Name)
+		_, must := b.indents(s)
+		b.debugf(must, "Successfully remade target file '%s'.\n", s.Name)
 	}
 }
 
@@ -73,8 +105,12 @@ func (b *Builder) considerChain(s *plan.Step) {
 	}
 	for i := len(chain) - 1; i >= 0; i-- {
 		x := chain[i]
+		if b.doubleColonParent(x) {
+			continue
+		}
 		if _, exists := b.stat(x); !exists && (x.IsTarget || x.Phony || x.Recipe != nil) {
-			b.debugf(2*b.depth(x)+1, "File '%s' does not exist.\n", x.Name)
+			file, _ := b.indents(x)
+			b.debugf(file, "File '%s' does not exist.\n", x.Name)
 		}
 	}
 }
@@ -82,9 +118,12 @@ func (b *Builder) considerChain(s *plan.Step) {
 // depth is how far a step is below the goal that first needed it.
 func (b *Builder) depth(s *plan.Step) int {
 	d := 0
-	for s.Parent >= 0 && d < len(b.g.Steps) {
-		s = b.g.Steps[s.Parent]
-		d++
+	for n := 0; s.Parent >= 0 && n < len(b.g.Steps); n++ {
+		p := b.g.Steps[s.Parent]
+		if !(s.Double && p.Name == s.Name) {
+			d++ // a double-colon rule stands at its target's depth
+		}
+		s = p
 	}
 	return d
 }
