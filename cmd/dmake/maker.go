@@ -315,7 +315,7 @@ func (m *maker) build(g *plan.Graph, makefiles bool) int {
 		OutputSync:   outputSync(o.OutputSync),
 		LoadAverage:  o.LoadAverage,
 		Trace:        o.Trace,
-		DebugBasic:   o.Debug&cli.DebugBasic != 0,
+		DebugBasic:   o.Debug&cli.DebugBasic != 0 && (!makefiles || o.Debug&cli.DebugMakefiles != 0),
 		Stdout:       m.stdout,
 		Stderr:       m.stderr,
 		Program:      m.prog,
@@ -522,6 +522,9 @@ func (m *maker) restart() int {
 		return m.fatal(err)
 	}
 	args := append([]string(nil), os.Args...)
+	if m.opts.Debug&cli.DebugBasic != 0 {
+		fmt.Fprintf(m.stdout, "Re-executing[%d]: %s\n", n+1, strings.Join(args, " "))
+	}
 	os.Chdir(m.orig)
 	if err := syscall.Exec(exe, args, os.Environ()); err != nil {
 		return m.fatal(err)
