@@ -53,8 +53,9 @@ type Step struct {
 	// Also names the other files the multi-target pattern rule that makes
 	// this one makes with the same recipe run.
 	Also []string
-	// Notes are messages GNU make prints when it first considers this
-	// target (circular dependencies dropped).
+	// Notes are messages GNU make prints while walking the graph
+	// (circular dependencies dropped), printed just before this step
+	// starts: it is the first step after them in GNU make's order.
 	Notes []string
 }
 
@@ -123,6 +124,7 @@ type planner struct {
 	patterns  []*eval.Rule
 	pending   map[string]*match // intermediate files an implicit chain will make
 	deferred  map[int][]int     // missing intermediates a step makes after its other prerequisites
+	notes     []string          // messages for the next step to get a priority
 	err       error
 }
 
@@ -257,8 +259,7 @@ func (p *planner) visit(name string, parent int) int {
 			p.onStack[sub.ID] = true
 			p.addDeps(sub, p.expandSecond(sub, r.Deps))
 			p.onStack[sub.ID] = false
-			p.counter++
-			sub.Priority = p.counter
+			p.prioritize(sub)
 			s.Deps = append(s.Deps, sub.ID)
 		}
 	case f != nil && f.Recipe != nil:
@@ -318,8 +319,7 @@ func (p *planner) visit(name string, parent int) int {
 		s.GPath = s.Path != name && p.vpath.inGPath(s.Path)
 	}
 	p.onStack[s.ID] = false
-	p.counter++
-	s.Priority = p.counter
+	p.prioritize(s)
 	return s.ID
 }
 
@@ -347,7 +347,7 @@ func (p *planner) addDeps(s *Step, deps []eval.Dep) {
 	for _, d := range deps {
 		id, seen := p.g.byName[d.Name]
 		if seen && p.onStack[id] {
-			s.Notes = append(s.Notes, fmt.Sprintf("Circular %s <- %s dependency dropped.", s.Name, d.Name))
+			p.note(fmt.Sprintf("Circular %s <- %s dependency dropped.", s.Name, d.Name))
 			continue
 		}
 		id = p.visit(d.Name, s.ID)
@@ -380,12 +380,26 @@ func (p *planner) extraPrereqs(s *Step) []int {
 	for _, n := range names {
 		n = eval.CleanName(n)
 		if id, seen := p.g.byName[n]; seen && p.onStack[id] {
-			s.Notes = append(s.Notes, fmt.Sprintf("Circular %s <- %s dependency dropped.", s.Name, n))
+			p.note(fmt.Sprintf("Circular %s <- %s dependency dropped.", s.Name, n))
 			continue
 		}
 		ids = append(ids, p.visit(n, s.ID))
 	}
 	return ids
+}
+
+// note keeps a message GNU make prints at this point of its traversal; it
+// goes to the next step to get a priority, the first to start after it.
+func (p *planner) note(msg string) { p.notes = append(p.notes, msg) }
+
+// prioritize gives s the next post-order index and the notes waiting.
+func (p *planner) prioritize(s *Step) {
+	p.counter++
+	s.Priority = p.counter
+	if len(p.notes) > 0 {
+		s.Notes = append(p.notes, s.Notes...)
+		p.notes = nil
+	}
 }
 
 // renumber gives a deferred intermediate step, and the intermediates it
@@ -395,7 +409,7 @@ func (p *planner) renumber(id int) {
 		p.renumber(k)
 	}
 	p.counter++
-	p.g.Steps[id].Priority = p.counter
+	p.g.Steps[id].Priority = p.counter // notes stay where they were
 }
 
 // expandSecond expands .SECONDEXPANSION prerequisites in the target's
