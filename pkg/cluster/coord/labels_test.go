@@ -66,3 +66,37 @@ func TestLabelsAndRetention(t *testing.T) {
 		return err == nil && len(bs) == 0
 	})
 }
+
+// TestJobsCap: a build never has more than its -j steps running, whatever
+// the free slots; the count is exact because events are in log order.
+func TestJobsCap(t *testing.T) {
+	nodes := startNodes(t, 1)
+	waitFor(t, "a leader", 30*time.Second, func() bool { return leaderOf(nodes) != nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	startWorker(t, ctx, "w1", addrs(nodes))
+	startWorker(t, ctx, "w2", addrs(nodes))
+	cl := client.New(addrs(nodes))
+	defer cl.Close()
+	spec := sleepBuild("j", t.TempDir(), 12, "0.2")
+	spec.Options.Jobs = 3
+	if err := cl.Submit(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	running, most := 0, 0
+	if _, err := cl.Events(ctx, "j", 1, func(e *pb.Event) error {
+		switch e.Kind {
+		case pb.Event_STEP_STARTED:
+			running++
+			most = max(most, running)
+		case pb.Event_STEP_FINISHED, pb.Event_STEP_LOST:
+			running--
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if most != 3 {
+		t.Fatalf("at most %d steps ran at once, want exactly the -j of 3", most)
+	}
+}
