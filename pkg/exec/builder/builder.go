@@ -60,6 +60,10 @@ type Options struct {
 	Jobserver *jobserver.Jobserver
 	// OldFiles (-o) are never remade; NewFiles (-W) count as infinitely new.
 	OldFiles, NewFiles map[string]bool
+	// SyncWrap, if set, is called before (true) and after (false) each
+	// piece of -O output is shown: a sub-make wraps each piece in its
+	// Entering/Leaving directory lines, as GNU make does.
+	SyncWrap func(enter bool)
 	// LoadAverage (-l): no new job starts while one is running and the
 	// load average is at least this; 0 or less means no limit. ReadLoad
 	// reads the load average (nil: /proc/loadavg).
