@@ -51,8 +51,23 @@ func (b *Builder) endSync(out, errOut *os.File) {
 // flushSync copies the buffers to make's stdout and stderr and empties
 // them.
 func (b *Builder) flushSync(out, errOut *os.File) {
+	if b.opt.SyncWrap != nil && (size(out) > 0 || size(errOut) > 0) {
+		b.opt.SyncWrap(true)
+		defer b.opt.SyncWrap(false)
+	}
 	drain(b.opt.Stdout, out)
 	drain(b.opt.Stderr, errOut)
+}
+
+func size(f *os.File) int64 {
+	if f == nil {
+		return 0
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return 0
+	}
+	return st.Size()
 }
 
 func drain(w io.Writer, f *os.File) {
