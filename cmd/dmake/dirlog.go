@@ -18,6 +18,7 @@ type dirLog struct {
 
 	mu      sync.Mutex
 	entered bool
+	sync    bool // output sync: blocks print their own lines
 }
 
 // enter prints the Entering line once, if it is wanted.
@@ -27,7 +28,7 @@ func (d *dirLog) enter() {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.entered {
+	if !d.entered && !d.sync {
 		d.entered = true
 		fmt.Fprintf(os.Stdout, "%s: Entering directory '%s'\n", d.prog, d.dir)
 	}
@@ -47,4 +48,20 @@ func (d *dirLog) leave() {
 // recipe starting with them, prints the Entering line first.
 func (d *dirLog) files() (stdout, stderr *xexec.NotifyFile) {
 	return &xexec.NotifyFile{File: os.Stdout, Before: d.enter}, &xexec.NotifyFile{File: os.Stderr, Before: d.enter}
+}
+
+// blocks switches to GNU make's way under output sync: no lazy line, but
+// each piece of synced output between its own Entering and Leaving lines.
+// It returns the wrapper for the builder.
+func (d *dirLog) blocks() func(enter bool) {
+	d.mu.Lock()
+	d.sync = true
+	d.mu.Unlock()
+	return func(enter bool) {
+		verb := "Leaving"
+		if enter {
+			verb = "Entering"
+		}
+		fmt.Fprintf(os.Stdout, "%s: %s directory '%s'\n", d.prog, verb, d.dir)
+	}
 }

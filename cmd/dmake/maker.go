@@ -327,6 +327,9 @@ func (m *maker) build(g *plan.Graph, makefiles bool) int {
 		FailureNotes: m.failureNotes,
 		QuietFail:    m.quietFailures,
 	}
+	if (bo.OutputSync == builder.SyncLine || bo.OutputSync == builder.SyncTarget) && m.dirs.on && (o.Jobs != 1 || m.js != nil) {
+		bo.SyncWrap = m.dirs.blocks()
+	}
 	if m.js != nil {
 		bo.Jobserver = m.js
 		bo.ExtraFiles = m.js.Files()
