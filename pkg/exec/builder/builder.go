@@ -183,6 +183,9 @@ func withDefaults(opt Options) Options {
 	if opt.Program == "" {
 		opt.Program = "make"
 	}
+	if opt.Touch {
+		opt.Question = false // GNU make: -t wins over -q
+	}
 	return opt
 }
 

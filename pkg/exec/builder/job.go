@@ -137,6 +137,9 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 		}
 		b.touch(s)
 		m, e := b.stat(s)
+		if b.opt.DryRun {
+			m, e = farFuture, true
+		}
 		b.settle(id, m, e)
 		b.ran[id] = true
 		b.st.Succeed(id, attempt, true)
@@ -209,6 +212,9 @@ func (b *Builder) run(d jobDone, job *xexec.Job, release func()) {
 func (b *Builder) touch(s *plan.Step) {
 	if !b.opt.Silent && !s.Silent && !b.g.SilentAll {
 		fmt.Fprintf(b.opt.Stdout, "touch %s\n", s.Path)
+	}
+	if b.opt.DryRun {
+		return // -t -n: shown, not done
 	}
 	p := b.path(s.Path)
 	now := time.Now()

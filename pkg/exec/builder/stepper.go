@@ -50,6 +50,10 @@ type Decision struct {
 
 // Decide looks at a ready step's target and prerequisites.
 func (x *Stepper) Decide(s *plan.Step, dep DepState) Decision {
+	if x.opt.NewFiles[s.Name] {
+		// -W: the file counts as just changed and is not remade.
+		return Decision{Mtime: farFuture, Exists: true}
+	}
 	mtime, exists := x.stat(s)
 	d := Decision{Mtime: mtime, Exists: exists}
 	if s.Recipe == nil {
