@@ -9,15 +9,20 @@ import (
 // vpathResolver finds prerequisites in the directories that vpath
 // directives and the VPATH variable name.
 type vpathResolver struct {
-	fs      FS
+	files   *dirCache
 	vpaths  []eval.VPath
 	general []string
 	gpath   []string
+	libpats []string // .LIBPATTERNS, for -lNAME prerequisites
 	cache   map[string]string
 }
 
-func newVPath(ev *eval.Evaluator, db *eval.Database, fs FS) *vpathResolver {
-	v := &vpathResolver{fs: fs, vpaths: db.VPaths, cache: make(map[string]string)}
+// libDirs are the system directories searched for -lNAME after the
+// current directory and vpath, as GNU make 4.3 built for Debian does.
+var libDirs = []string{"/lib", "/usr/lib", "/usr/lib/x86_64-linux-gnu", "/usr/local/lib"}
+
+func newVPath(ev *eval.Evaluator, db *eval.Database, files *dirCache) *vpathResolver {
+	v := &vpathResolver{files: files, vpaths: db.VPaths, cache: make(map[string]string)}
 	if s, ok, _ := ev.ValueIn(ev.GlobalScope(), "VPATH"); ok {
 		for _, w := range eval.Fields(s) {
 			for _, d := range strings.Split(w, ":") {
@@ -35,6 +40,9 @@ func newVPath(ev *eval.Evaluator, db *eval.Database, fs FS) *vpathResolver {
 				}
 			}
 		}
+	}
+	if s, ok, _ := ev.ValueIn(ev.GlobalScope(), ".LIBPATTERNS"); ok {
+		v.libpats = eval.Fields(s)
 	}
 	return v
 }
@@ -57,6 +65,14 @@ func (v *vpathResolver) inGPath(found string) bool {
 // resolve returns where name is: itself if it exists or is absolute, else
 // the first vpath directory holding it, else name.
 func (v *vpathResolver) resolve(name string) string {
+	if strings.HasPrefix(name, "-l") && len(name) > 2 {
+		if r, ok := v.cache[name]; ok {
+			return r
+		}
+		r := v.library(name[2:])
+		v.cache[name] = r
+		return r
+	}
 	if len(v.vpaths) == 0 && len(v.general) == 0 {
 		return name
 	}
@@ -68,11 +84,40 @@ func (v *vpathResolver) resolve(name string) string {
 	return r
 }
 
+// library finds the file for a -lNAME prerequisite from the patterns of
+// .LIBPATTERNS (libNAME.so, libNAME.a by default): first any of them here,
+// then for each in turn through vpath and in the system directories. Not
+// found, it stays -lNAME.
+func (v *vpathResolver) library(lib string) string {
+	var files []string
+	for _, pat := range v.libpats {
+		if p := eval.ParsePattern(pat); p.HasPercent {
+			files = append(files, p.Subst(lib))
+		}
+	}
+	for _, f := range files {
+		if v.exists(f) {
+			return f
+		}
+	}
+	for _, f := range files {
+		if r := v.search(f); v.exists(r) {
+			return r
+		}
+		for _, d := range libDirs {
+			if c := d + "/" + f; v.exists(c) {
+				return c
+			}
+		}
+	}
+	return "-l" + lib
+}
+
 func (v *vpathResolver) search(name string) string {
 	if strings.HasPrefix(name, "/") {
 		return name
 	}
-	if _, ok := v.fs.Stat(name); ok {
+	if v.files.exists(name) {
 		return name
 	}
 	for _, vp := range v.vpaths {
@@ -94,6 +139,5 @@ func (v *vpathResolver) search(name string) string {
 }
 
 func (v *vpathResolver) exists(p string) bool {
-	_, ok := v.fs.Stat(p)
-	return ok
+	return v.files.exists(p)
 }
