@@ -172,11 +172,11 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 		b.st.Succeed(id, attempt, !exists)
 		return
 	}
-	b.traceJob(s, newer, job)
 	job.FailureNote = b.opt.FailureNotes[s.Name]
 	job.Question = b.opt.Question
 	job.QuietFailure = b.opt.QuietFail[s.Name]
 	buf, errBuf := b.startSync(job, mode)
+	b.traceJob(s, newer, job)
 	ranAny := mode != xexec.OnlyAlways
 	if !ranAny {
 		for _, l := range job.Lines {

@@ -144,10 +144,11 @@ func (b *Builder) traceJob(s *plan.Step, newer []string, job *xexec.Job) {
 	if len(job.Lines) > 0 && job.Lines[0].Pos != "" {
 		pos = job.Lines[0].Pos + ": "
 	}
+	// job.Stdout: under -O the line is part of the target's output.
 	if len(newer) > 0 {
-		fmt.Fprintf(b.opt.Stdout, "%supdate target '%s' due to: %s\n", pos, s.Name, strings.Join(newer, " "))
+		fmt.Fprintf(job.Stdout, "%supdate target '%s' due to: %s\n", pos, s.Name, strings.Join(newer, " "))
 	} else {
-		fmt.Fprintf(b.opt.Stdout, "%starget '%s' does not exist\n", pos, s.Name)
+		fmt.Fprintf(job.Stdout, "%starget '%s' does not exist\n", pos, s.Name)
 	}
 	for i := range job.Lines {
 		job.Lines[i].Silent = false
