@@ -108,7 +108,7 @@ func (x *Stepper) automatics(s *plan.Step, newer []string) *eval.VarSet {
 	def := func(n, v string) { set.Define(n, v, eval.Simple, eval.OriginAutomatic, syntax.Pos{}) }
 	var all, plus, order []string
 	for _, d := range s.Deps[:len(s.Deps)-s.Extra] {
-		plus = append(plus, x.g.Steps[d].Path)
+		plus = append(plus, autoName(x.g.Steps[d]))
 	}
 	all = dedupStrings(append([]string(nil), plus...))
 	normal := make(map[int]bool, len(s.Deps))
@@ -117,7 +117,7 @@ func (x *Stepper) automatics(s *plan.Step, newer []string) *eval.VarSet {
 	}
 	for _, d := range s.Order {
 		if !normal[d] { // a prerequisite also named normally is normal
-			order = append(order, x.g.Steps[d].Path)
+			order = append(order, autoName(x.g.Steps[d]))
 		}
 	}
 	def("@", s.Path)
@@ -134,19 +134,36 @@ func (x *Stepper) automatics(s *plan.Step, newer []string) *eval.VarSet {
 	def("?", strings.Join(newer, " "))
 	def("*", x.stem(s))
 	def("%", "")
+	if arch, member, ok := plan.ArchiveMember(s.Path); ok {
+		def("@", arch) // an archive member: $@ is the archive, $% the member
+		def("%", member)
+	}
 	return set
 }
 
+// autoName is how a prerequisite appears in automatic variables: where
+// it was found, or for an archive member the member alone.
+func autoName(s *plan.Step) string {
+	if _, member, ok := plan.ArchiveMember(s.Path); ok {
+		return member
+	}
+	return s.Path
+}
+
 // stem is $*: the pattern stem, or for an explicit rule the target name
-// less a known suffix.
+// (an archive member's name) less a known suffix.
 func (x *Stepper) stem(s *plan.Step) string {
 	if s.Stem != "" {
 		return s.Stem
 	}
+	name := s.Name
+	if _, member, ok := plan.ArchiveMember(name); ok {
+		name = member
+	}
 	if sf := x.ev.DB.Lookup(".SUFFIXES"); sf != nil {
 		for _, d := range sf.Deps {
-			if strings.HasSuffix(s.Name, d.Name) && len(s.Name) > len(d.Name) {
-				return strings.TrimSuffix(s.Name, d.Name)
+			if strings.HasSuffix(name, d.Name) && len(name) > len(d.Name) {
+				return strings.TrimSuffix(name, d.Name)
 			}
 		}
 	}
@@ -254,6 +271,9 @@ func (x *Stepper) stat(s *plan.Step) (time.Time, bool) {
 	if s.Phony {
 		return time.Time{}, false
 	}
+	if arch, member, ok := plan.ArchiveMember(s.Path); ok {
+		return plan.MemberTime(x.path(arch), member)
+	}
 	p := s.Path
 	if x.opt.Dir != "" && !filepath.IsAbs(p) {
 		p = filepath.Join(x.opt.Dir, p)
@@ -268,7 +288,8 @@ func (x *Stepper) stat(s *plan.Step) (time.Time, bool) {
 // newerThan compares a prerequisite's time with its target's; for a
 // .LOW_RESOLUTION_TIME target only whole seconds count.
 func (x *Stepper) newerThan(s *plan.Step, dep, target time.Time) bool {
-	if x.g.LowResolution[s.Name] {
+	if _, _, member := plan.ArchiveMember(s.Name); member || x.g.LowResolution[s.Name] {
+		// Archives record whole seconds; GNU make compares members so.
 		return dep.Truncate(time.Second).After(target.Truncate(time.Second))
 	}
 	return dep.After(target)
@@ -293,7 +314,7 @@ func (x *Stepper) outOfDate(s *plan.Step, mtime time.Time, exists bool, dep DepS
 		dm, de := dep(d)
 		if !de || ds.Phony || x.newerThan(s, dm, mtime) || x.opt.AlwaysMake || x.opt.NewFiles[ds.Name] || !exists {
 			if !hidden {
-				newer = append(newer, ds.Path)
+				newer = append(newer, autoName(ds))
 			}
 			must = true
 		}

@@ -127,6 +127,36 @@ func nameWords(text string) []string {
 	if has {
 		out = append(out, CleanName(cur.String()))
 	}
+	return archiveWords(out)
+}
+
+// archiveWords expands archive member references, which may span words:
+// "lib.a(x.o" "y.o)" becomes "lib.a(x.o)" "lib.a(y.o)".
+func archiveWords(words []string) []string {
+	var out []string
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		open := strings.IndexByte(w, '(')
+		if open <= 0 || strings.Contains(w[:open], "$") {
+			out = append(out, w)
+			continue
+		}
+		arch, first := w[:open], w[open+1:]
+		members := []string{first}
+		closed := strings.HasSuffix(first, ")")
+		for !closed && i+1 < len(words) {
+			i++
+			members = append(members, words[i])
+			closed = strings.HasSuffix(words[i], ")")
+		}
+		last := len(members) - 1
+		members[last] = strings.TrimSuffix(members[last], ")")
+		for _, m := range members {
+			if m != "" {
+				out = append(out, arch+"("+m+")")
+			}
+		}
+	}
 	return out
 }
 

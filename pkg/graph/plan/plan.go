@@ -99,6 +99,9 @@ type OSFS struct{ Dir string }
 
 // Stat implements FS.
 func (f OSFS) Stat(name string) (time.Time, bool) {
+	if t, found, isMember := statMember(f.Dir, name); isMember {
+		return t, found
+	}
 	p := name
 	if f.Dir != "" && !strings.HasPrefix(name, "/") {
 		p = f.Dir + "/" + name
@@ -111,21 +114,25 @@ func (f OSFS) Stat(name string) (time.Time, bool) {
 }
 
 type planner struct {
-	ev        *eval.Evaluator
-	db        *eval.Database
-	fs        FS
-	g         *Graph
-	onStack   map[int]bool
-	counter   int64
-	mentioned map[string]bool
-	phony     map[string]bool
-	specials  map[string]map[string]bool
-	vpath     *vpathResolver
-	patterns  []*eval.Rule
-	pending   map[string]*match // intermediate files an implicit chain will make
-	deferred  map[int][]int     // missing intermediates a step makes after its other prerequisites
-	notes     []string          // messages for the next step to get a priority
-	err       error
+	ev    *eval.Evaluator
+	db    *eval.Database
+	fs    FS
+	files *dirCache // existence, from directory listings
+	// parsedPats are the patterns' target patterns, parsed once.
+	parsedPats [][]parsedTarget
+	noRule     map[string]bool // implicit searches that failed, by name and chain
+	g          *Graph
+	onStack    map[int]bool
+	counter    int64
+	mentioned  map[string]bool
+	phony      map[string]bool
+	specials   map[string]map[string]bool
+	vpath      *vpathResolver
+	patterns   []*eval.Rule
+	pending    map[string]*match // intermediate files an implicit chain will make
+	deferred   map[int][]int     // missing intermediates a step makes after its other prerequisites
+	notes      []string          // messages for the next step to get a priority
+	err        error
 }
 
 // Build plans the goals. The evaluator must have loaded and snapped its
@@ -140,11 +147,13 @@ func Build(ev *eval.Evaluator, goals []string, fs FS) (*Graph, error) {
 		mentioned: make(map[string]bool),
 		specials:  make(map[string]map[string]bool),
 		pending:   make(map[string]*match),
+		noRule:    make(map[string]bool),
 		deferred:  make(map[int][]int),
 	}
 	p.patterns = p.db.Patterns
 	p.readSpecials()
-	p.vpath = newVPath(ev, p.db, fs)
+	p.files = newDirCache(fs)
+	p.vpath = newVPath(ev, p.db, p.files)
 	for _, f := range p.db.Files {
 		for _, d := range f.Deps {
 			p.mentioned[d.Name] = true
@@ -281,6 +290,10 @@ func (p *planner) visit(name string, parent int) int {
 				}
 			} else {
 				m = p.implicit(name, 0, nil)
+				if _, member, ok := ArchiveMember(name); ok && m == nil {
+					// GNU make's "(%): %" rule puts members in archives.
+					m = p.implicit("("+member+")", 0, nil)
+				}
 			}
 			if m != nil {
 				s.Recipe = m.rule.Recipe
@@ -291,7 +304,7 @@ func (p *planner) visit(name string, parent int) int {
 				s.Scope = p.scopeFor(name, f, parentScope)
 				deps = append(m.deps, deps...)
 			} else if p.g.DefaultRecipe != nil && (f == nil || len(f.Deps) == 0 || !f.IsTarget) {
-				if _, exists := p.fs.Stat(p.vpath.resolve(name)); !exists && !s.IsTarget {
+				if exists := p.files.exists(p.vpath.resolve(name)); !exists && !s.IsTarget {
 					s.Recipe = p.g.DefaultRecipe
 					s.IsTarget = true
 				}
