@@ -13,11 +13,22 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 
 	"github.com/dmake/dmake/cmd/dmake/internal/cli"
 )
 
 func main() {
+	if p := os.Getenv("DMAKE_CPUPROFILE"); p != "" {
+		// For dmake's developers: a CPU profile of this run.
+		if f, err := os.Create(p); err == nil {
+			pprof.StartCPUProfile(f)
+			code := run(os.Args)
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(code)
+		}
+	}
 	os.Exit(run(os.Args))
 }
 

@@ -37,6 +37,22 @@ func (p *planner) implicit(name string, depth int, chain []*eval.Rule) *match {
 	if depth > maxChain {
 		return nil
 	}
+	// The same searches come back for every target (can x.c be made from
+	// x.y, ...?). Like GNU make, which marks such a file impossible for
+	// the rest of the run, a failed search for an intermediate file is
+	// remembered by name.
+	if depth > 0 && p.noRule[name] {
+		return nil
+	}
+	m := p.search(name, depth, chain)
+	if m == nil && depth > 0 {
+		p.noRule[name] = true
+	}
+	return m
+}
+
+// search is implicit without the memory of failures.
+func (p *planner) search(name string, depth int, chain []*eval.Rule) *match {
 	cands := p.candidates(name, depth, chain)
 	for _, c := range cands {
 		if deps, ok := p.ruleDeps(c, nil, depth, chain); ok {
@@ -84,13 +100,12 @@ func (p *planner) candidates(name string, depth int, chain []*eval.Rule) []candi
 	dir, base := name[:slash+1], name[slash+1:]
 	var cands []candidate
 	specific := false
-	for _, r := range p.patterns {
+	for ri, r := range p.patterns {
 		if inChain(chain, r) {
 			continue
 		}
-		for ti, t := range r.Targets {
-			pat := eval.ParsePattern(t)
-			hasSlash := strings.Contains(t, "/")
+		for ti, pat := range p.targetPats(ri) {
+			hasSlash := pat.HasSlash
 			subject := base
 			if hasSlash || dir == "" {
 				subject = name
@@ -123,6 +138,26 @@ func (p *planner) candidates(name string, depth int, chain []*eval.Rule) []candi
 	}
 	sort.SliceStable(kept, func(i, j int) bool { return len(kept[i].stem) < len(kept[j].stem) })
 	return kept
+}
+
+// parsedTarget is a pattern rule's target pattern, parsed once per plan:
+// implicit rule search matches every pattern rule against every target.
+type parsedTarget struct {
+	eval.Pattern
+	HasSlash bool
+}
+
+// targetPats returns the parsed target patterns of p.patterns[i].
+func (p *planner) targetPats(i int) []parsedTarget {
+	if p.parsedPats == nil {
+		p.parsedPats = make([][]parsedTarget, len(p.patterns))
+		for j, r := range p.patterns {
+			for _, t := range r.Targets {
+				p.parsedPats[j] = append(p.parsedPats[j], parsedTarget{eval.ParsePattern(t), strings.Contains(t, "/")})
+			}
+		}
+	}
+	return p.parsedPats[i]
 }
 
 func inChain(chain []*eval.Rule, r *eval.Rule) bool {
@@ -211,8 +246,7 @@ func (p *planner) secondDeps(c candidate, stem string) []eval.Dep {
 
 // exists reports whether a file exists, here or through vpath.
 func (p *planner) exists(name string) bool {
-	_, ok := p.fs.Stat(p.vpath.resolve(name))
-	return ok
+	return p.files.exists(p.vpath.resolve(name))
 }
 
 // oughtToExist is GNU make's test for a prerequisite it may count on: a
