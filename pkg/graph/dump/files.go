@@ -15,9 +15,25 @@ func (p *printer) files() {
 	for n := range db.Files {
 		names = append(names, n)
 	}
-	for _, mf := range db.Makefiles {
-		if db.Files[mf] == nil {
-			names = append(names, mf)
+	// GNU make also knows every makefile read, every prerequisite
+	// named, and .DEFAULT and .SUFFIXES, rule or not.
+	extra := append([]string{".DEFAULT", ".SUFFIXES"}, db.Makefiles...)
+	for _, f := range db.Files {
+		deps := f.Deps
+		for _, r := range f.Doubles {
+			deps = append(deps[:len(deps):len(deps)], r.Deps...)
+		}
+		for _, d := range deps {
+			if !d.Second {
+				extra = append(extra, d.Name)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, n := range extra {
+		if db.Files[n] == nil && !seen[n] {
+			seen[n] = true
+			names = append(names, n)
 		}
 	}
 	sort.Strings(names)
