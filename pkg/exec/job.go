@@ -64,6 +64,9 @@ type Job struct {
 	// $(MAKE); a '+' on a later line does not count, as in GNU make).
 	OneShell bool
 	Mode     Mode
+	// QuietIgnored drops the "(ignored)" note of ignored failures, as GNU
+	// make does under -s or a .SILENT with no prerequisites.
+	QuietIgnored bool
 
 	// Stdin is given to the children; nil means /dev/null. A terminal is
 	// replaced by /dev/null too: every line runs in a process group of its

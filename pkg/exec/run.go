@@ -125,7 +125,9 @@ func (r *Runner) Run(ctx context.Context, job *Job) Result {
 			return Result{Status: Failed, Line: c.index, Exit: out.exit, Ignored: res.Ignored}
 		case c.IgnoreError:
 			res.Ignored++
-			writeString(io.err, FailureMessage(programName(job), &c.Line, job.Target, out.exit, true))
+			if !job.QuietIgnored {
+				writeString(io.err, FailureMessage(programName(job), &c.Line, job.Target, out.exit, true))
+			}
 		default:
 			if !job.QuietFailure {
 				writeString(io.err, job.FailureNote)

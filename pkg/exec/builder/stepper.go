@@ -86,19 +86,20 @@ func (x *Stepper) Job(s *plan.Step, newer []string, mode xexec.Mode) (*xexec.Job
 		return nil, err
 	}
 	return &xexec.Job{
-		Target:     s.Name,
-		Dir:        x.opt.Dir,
-		Env:        x.env.forStep(s),
-		Shell:      x.shell(s),
-		ShellFlags: x.shellFlags(s),
-		Lines:      lines,
-		OneShell:   x.g.OneShell,
-		Mode:       mode,
-		Stdin:      os.Stdin,
-		Stdout:     x.opt.Stdout,
-		Stderr:     x.opt.Stderr,
-		ExtraFiles: x.opt.ExtraFiles,
-		Program:    x.opt.Program,
+		Target:       s.Name,
+		Dir:          x.opt.Dir,
+		Env:          x.env.forStep(s),
+		Shell:        x.shell(s),
+		ShellFlags:   x.shellFlags(s),
+		Lines:        lines,
+		OneShell:     x.g.OneShell,
+		Mode:         mode,
+		QuietIgnored: x.opt.Silent || x.g.SilentAll,
+		Stdin:        os.Stdin,
+		Stdout:       x.opt.Stdout,
+		Stderr:       x.opt.Stderr,
+		ExtraFiles:   x.opt.ExtraFiles,
+		Program:      x.opt.Program,
 	}, nil
 }
 
