@@ -127,17 +127,16 @@ func requireClusterDmake(t *testing.T, c *Cluster) {
 		out, err = r.out.String(), fmt.Errorf("no exit within 60 s")
 	}
 	b := c.FindBuild(dir, since)
-	why := ""
 	switch {
 	case b == nil:
-		why = fmt.Sprintf("no build appeared on the cluster (dmake exit: %v; output: %q)", err, tail(out, 5))
 	case err != nil:
-		why = fmt.Sprintf("the probe build %s ended %v (cluster status %s); output: %q", b.Id, err, b.Status, tail(out, 5))
-	}
-	if why == "" {
+		// Wired, but this two-step build failed: that is a failure.
+		t.Fatalf("probe: dmake --cluster -j2 of a two-step Makefile exited %v (build %s on the cluster: %s, %d/%d done); output: %q",
+			err, b.Id, b.Status, b.Done, b.Steps, tail(out, 10))
+	default:
 		return
 	}
-	msg := "e2e: `dmake --cluster` does not build on the cluster yet: " + why
+	msg := fmt.Sprintf("e2e: `dmake --cluster` does not build on the cluster yet: no build appeared on the cluster (dmake exit: %v; output: %q)", err, tail(out, 5))
 	if os.Getenv("DMAKE_E2E_REQUIRE_CLUSTER") != "" {
 		t.Fatal(msg)
 	}
