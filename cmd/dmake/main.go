@@ -29,7 +29,15 @@ func main() {
 			os.Exit(code)
 		}
 	}
-	os.Exit(run(os.Args))
+	code := run(os.Args)
+	if p := os.Getenv("DMAKE_MEMPROFILE"); p != "" {
+		// For dmake's developers: where this run allocated.
+		if f, err := os.Create(p); err == nil {
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
+	os.Exit(code)
 }
 
 func run(args []string) int {

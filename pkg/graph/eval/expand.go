@@ -20,8 +20,18 @@ func (e *Evaluator) Expand(text string) string {
 
 // ExpandExpr expands a parsed expression in the current scope.
 func (e *Evaluator) ExpandExpr(x syntax.Expr) string {
-	if l, ok := x.(syntax.Literal); ok {
-		return string(l)
+	switch x := x.(type) {
+	case syntax.Literal:
+		return string(x)
+	case *syntax.Ref:
+		// The commonest expansion, $(VAR) of a simple variable (or of a
+		// recursive one without references): its value as it is, with no
+		// buffer to build and copy.
+		if l, ok := x.Name.(syntax.Literal); ok && strings.IndexByte(string(l), ':') < 0 {
+			if v := e.lookup(string(l)); v != nil && !v.Append && (v.Flavor == Simple || strings.IndexByte(v.Value, '$') < 0) {
+				return v.Value
+			}
+		}
 	}
 	var b []byte
 	e.expandTo(&b, x)
