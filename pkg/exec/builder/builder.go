@@ -112,6 +112,8 @@ type Builder struct {
 	// considered marks the steps whose --debug=basic "considered" line
 	// is out.
 	considered []bool
+	// intr is what an interrupt needs: the jobs running.
+	intr interruptState
 
 	// With a jobserver: the one expanded job waiting for a slot, and the
 	// slots that arrive for it.
@@ -243,6 +245,8 @@ func (b *Builder) Run(ctx context.Context) Result {
 		case tr := <-b.tokens:
 			b.acquired = false
 			b.gotToken(tr)
+		case <-b.interrupted():
+			b.deleteRunningTargets()
 		}
 	}
 	b.reportGoals()

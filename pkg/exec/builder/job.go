@@ -200,6 +200,7 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 func (b *Builder) run(d jobDone, job *xexec.Job, release func()) {
 	b.running++
 	d.job = job
+	b.trackLive(d)
 	go func() {
 		d.res = xexec.Run(b.ctx, job)
 		if release != nil {
@@ -228,6 +229,7 @@ func (b *Builder) touch(s *plan.Step) {
 // finish applies a finished job's result to the build state.
 func (b *Builder) finish(d jobDone) {
 	b.running--
+	b.untrackLive(d.id)
 	s := b.g.Steps[d.id]
 	b.endSync(d.out, d.errOut)
 	if d.ranAny {
