@@ -252,8 +252,7 @@ func (b *Builder) Run(ctx context.Context) Result {
 	b.reportGoals()
 	res := Result{Interrupted: ctx.Err() != nil}
 	switch {
-	case b.fatal != nil:
-		b.printFatal(b.fatal)
+	case b.fatal != nil: // printed when it happened
 		res.ExitCode = 2
 	case res.Interrupted:
 		res.ExitCode = 2
@@ -270,6 +269,14 @@ func (b *Builder) Run(ctx context.Context) Result {
 	}
 	res.OnlyQuietFailed = res.ExitCode == 2 && b.loudFailures == 0 && !b.failedAny && b.fatal == nil && !res.Interrupted
 	return res
+}
+
+// setFatal stops the build for an error in make itself (a $(error) in a
+// recipe): GNU make says so at once, then waits for running jobs.
+func (b *Builder) setFatal(err error) {
+	b.fatal = err
+	b.printFatal(err)
+	b.waitNote()
 }
 
 func (b *Builder) printFatal(err error) {

@@ -124,7 +124,7 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 	if b.opt.Touch && !onlyAlways {
 		lines, err := b.expandRecipe(s, newer)
 		if err != nil {
-			b.fatal = err
+			b.setFatal(err)
 			b.st.Fail(id, attempt)
 			b.st.Stop()
 			return
@@ -154,7 +154,7 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 	}
 	job, err := b.Job(s, newer, mode)
 	if err != nil {
-		b.fatal = err
+		b.setFatal(err)
 		b.st.Fail(id, attempt)
 		b.st.Stop()
 		return
