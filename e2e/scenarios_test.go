@@ -135,7 +135,8 @@ func TestAllWorkersReplaced(t *testing.T) {
 	c.WaitFor("all workers down", 6*lease, func() bool { return c.ReadyWorkers() == 0 })
 	time.Sleep(2 * time.Second)
 	if now := c.FindBuild(p.BuildDir(), since); now == nil || now.Status != "running" {
-		t.Fatalf("with no worker the build should wait; it is %v", now)
+		out, _ := r.Wait(t, time.Minute)
+		t.Fatalf("with no worker the build should wait; it is %v; dmake's output ends:\n%s", now, tail(out, 15))
 	} else {
 		t.Logf("no workers: build %s waits at %d/%d (was %d at the kill)", now.Id, now.Done, now.Steps, b.Done)
 	}
