@@ -146,6 +146,14 @@ func (ld *leader) open(wc *workerConn, h *pb.Hello) (uint64, error) {
 	if h.Session != 0 && (cur == nil || cur.Session != h.Session || cur.Status == fsm.StatusDown) {
 		return 0, nil
 	}
+	if h.Session == 0 && cur != nil && cur.Status != fsm.StatusDown && cur.Running > 0 && ld.leaseLive(h.WorkerId) {
+		// Another process claims this ID (a restart, or a duplicate) while
+		// the current session still holds steps under a live lease. Ending
+		// that session now could run its steps twice if its process is
+		// alive behind a partition; it ends when its lease expires (the
+		// process has fenced itself by then), and this one retries.
+		return 0, status.Errorf(codes.Unavailable, "worker %s: its previous session still holds steps under a live lease; retry after it expires", h.WorkerId)
+	}
 	session := h.Session
 	if session == 0 {
 		res, err := c.apply(fsm.WorkerRegisterType, &fsm.WorkerRegister{ID: h.WorkerId, Name: h.Name, Slots: h.Slots, Labels: h.Labels, Stamp: stamp()})
@@ -170,6 +178,14 @@ func (ld *leader) open(wc *workerConn, h *pb.Hello) (uint64, error) {
 	ld.mu.Unlock()
 	ld.poke()
 	return session, nil
+}
+
+// leaseLive reports whether a worker's lease deadline is still ahead.
+func (ld *leader) leaseLive(id string) bool {
+	ld.dlMu.Lock()
+	defer ld.dlMu.Unlock()
+	dl, ok := ld.deadlines[id]
+	return ok && time.Now().Before(dl)
 }
 
 // reconcile compares a resuming worker's inventory with the FSM. Its

@@ -151,8 +151,9 @@ func (a *applier) workerRegister(c *WorkerRegister) *Result {
 	w.Name, w.Slots, w.Labels = c.Name, c.Slots, c.Labels
 	w.Session = a.index
 	w.Running = 0
-	if w.Status != StatusDraining {
-		w.Status = StatusReady
+	w.Status = StatusReady
+	if w.Drained {
+		w.Status = StatusDraining
 	}
 	return &Result{Session: w.Session, Lost: lost}
 }
@@ -218,14 +219,15 @@ func (a *applier) workerDrain(c *WorkerDrain) *Result {
 	if !ok {
 		return &Result{Err: ErrUnknownWorker}
 	}
-	switch {
-	case c.Enable:
+	w.Drained, w.DrainDeadline = c.Enable, 0
+	if c.Enable {
 		w.DrainDeadline = c.Deadline
-		if w.Status == StatusReady {
-			w.Status = StatusDraining
-		}
-	case w.Status == StatusDraining:
-		w.Status, w.DrainDeadline = StatusReady, 0
+	}
+	switch {
+	case c.Enable && w.Status == StatusReady:
+		w.Status = StatusDraining
+	case !c.Enable && w.Status == StatusDraining:
+		w.Status = StatusReady
 	}
 	return &Result{}
 }

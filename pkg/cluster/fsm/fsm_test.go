@@ -178,6 +178,14 @@ func TestAssignChecksWorker(t *testing.T) {
 	}
 	x.ok(WorkerDrainType, &WorkerDrain{ID: "w2", Enable: false})
 	x.assign(1, "w2", s2)
+
+	// A drain of a worker that is down holds when it registers again.
+	x.ok(WorkerDownType, &WorkerDown{ID: "w2", Session: s2})
+	x.ok(WorkerDrainType, &WorkerDrain{ID: "w2", Enable: true})
+	x.register("w2", 1)
+	if st := x.f.st.Workers["w2"].Status; st != StatusDraining {
+		t.Fatalf("re-registered drained worker is %v", st)
+	}
 }
 
 func TestWorkerDownRequeuesExactlyOnce(t *testing.T) {

@@ -55,6 +55,7 @@ type Worker struct {
 	Session       uint64 // log index of its registration
 	Status        WorkerStatus
 	DrainDeadline int64 // Unix ms; 0 for none
+	Drained       bool  // a drain is in force: it survives the worker going down and registering again
 	Running       int32 // attempts assigned to the current session and not finished
 }
 
