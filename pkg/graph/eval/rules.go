@@ -27,40 +27,11 @@ type pendingRule struct {
 // '#' after an odd number of backslashes is literal; half of the
 // backslashes before it are kept.
 func splitSemicolon(s string) (before, recipe string, hasRecipe bool) {
-	buf := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '$':
-			if i+1 < len(s) && (s[i+1] == '(' || s[i+1] == '{') {
-				j := syntax.RefEnd(s, i+1)
-				buf = append(buf, s[i:j]...)
-				i = j - 1
-				continue
-			}
-			if i+1 < len(s) {
-				buf = append(buf, c, s[i+1])
-				i++
-				continue
-			}
-		case ';', '#':
-			n := 0
-			for j := len(buf) - 1; j >= 0 && buf[j] == '\\'; j-- {
-				n++
-			}
-			buf = buf[:len(buf)-n+n/2]
-			if n%2 == 1 {
-				buf = append(buf, c)
-				continue
-			}
-			if c == '#' {
-				return string(buf), "", false
-			}
-			return string(buf), s[i+1:], true
-		}
-		buf = append(buf, c)
+	before, stop, after := syntax.CutUnquoted(s, ";#")
+	if stop == ';' {
+		return before, after, true
 	}
-	return string(buf), "", false
+	return before, "", false
 }
 
 // findColon returns the index of the first ':' outside variable

@@ -180,35 +180,44 @@ func StripComment(s string) string {
 	if strings.IndexByte(s, '#') < 0 {
 		return s
 	}
-	var out []byte
+	before, _, _ := CutUnquoted(s, "#")
+	return before
+}
+
+// CutUnquoted scans s for the first of the stop characters that is neither
+// inside a variable reference or function call nor escaped by a backslash,
+// as GNU make's find_char_unquote does. It returns the text before it with
+// the escaping backslashes halved (an escaped stop character stays, less
+// its backslash), the stop character found (0 if none), and the text after
+// it, as written.
+func CutUnquoted(s, stops string) (before string, stop byte, after string) {
+	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch c {
-		case '$':
-			if i+1 < len(s) && (s[i+1] == '(' || s[i+1] == '{') {
+		if c == '$' && i+1 < len(s) {
+			if s[i+1] == '(' || s[i+1] == '{' {
 				j := RefEnd(s, i+1)
 				out = append(out, s[i:j]...)
 				i = j - 1
-				continue
-			}
-			if i+1 < len(s) {
+			} else {
 				out = append(out, c, s[i+1])
 				i++
-				continue
 			}
-		case '#':
+			continue
+		}
+		if strings.IndexByte(stops, c) >= 0 {
 			n := 0
 			for j := len(out) - 1; j >= 0 && out[j] == '\\'; j-- {
 				n++
 			}
 			out = out[:len(out)-n+n/2]
 			if n%2 == 0 {
-				return string(out)
+				return string(out), c, s[i+1:]
 			}
 		}
 		out = append(out, c)
 	}
-	return string(out)
+	return string(out), 0, ""
 }
 
 // RefEnd returns the index just past the reference whose open paren or
