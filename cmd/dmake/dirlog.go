@@ -56,6 +56,12 @@ func (d *dirLog) files() (stdout, stderr *xexec.NotifyFile) {
 func (d *dirLog) blocks() func(enter bool) {
 	d.mu.Lock()
 	d.sync = true
+	if d.entered {
+		// Lines written while reading the makefiles close their own
+		// Entering line before the first synced piece.
+		d.entered = false
+		fmt.Fprintf(os.Stdout, "%s: Leaving directory '%s'\n", d.prog, d.dir)
+	}
 	d.mu.Unlock()
 	return func(enter bool) {
 		verb := "Leaving"
