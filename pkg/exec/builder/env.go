@@ -43,6 +43,17 @@ func (c *envCache) exported(v *eval.Var) bool {
 	return c.exportAll || c.ev.ExportAll || v.Origin == eval.OriginCommand || v.Origin == eval.OriginEnv || v.Origin == eval.OriginEnvOverride
 }
 
+// lookupAny finds a variable in a scope chain, private ones of the targets
+// above included: GNU make puts those in a recipe's environment too.
+func lookupAny(scope *eval.Scope, n string) *eval.Var {
+	for sc := scope; sc != nil; sc = sc.Parent {
+		if v := sc.Vars.Lookup(n); v != nil {
+			return v
+		}
+	}
+	return nil
+}
+
 // exportSource returns the variable whose export mode decides for n: a
 // target-specific value with no export of its own follows the variable it
 // shadows (GNU make exports "a: V = x" when V is exported globally).
@@ -101,11 +112,17 @@ func (c *envCache) build(scope *eval.Scope, own map[string]bool) []string {
 		if c.baseNames[n] {
 			continue
 		}
-		v := scope.Lookup(n)
+		v := lookupAny(scope, n)
 		if v == nil || !c.exported(exportSource(scope, n, v)) {
 			continue
 		}
-		val, _, err := c.ev.ValueIn(scope, n)
+		var val string
+		var err error
+		if v == scope.Lookup(n) {
+			val, _, err = c.ev.ValueIn(scope, n)
+		} else {
+			val, err = c.ev.VarValueIn(scope, v)
+		}
 		if err != nil {
 			continue
 		}

@@ -213,6 +213,18 @@ func (e *Evaluator) ExpandIn(scope *Scope, pos syntax.Pos, text string) (out str
 	return e.Expand(text), nil
 }
 
+// VarValueIn returns the value of a variable already looked up, expanded in
+// scope if it is recursive. The environment of a recipe uses it for
+// private variables of the targets above, which GNU make exports even
+// though make lookups there do not see them.
+func (e *Evaluator) VarValueIn(scope *Scope, v *Var) (s string, err error) {
+	saved := e.scope
+	defer func() { e.scope = saved }()
+	defer catch(&err)
+	e.scope = scope
+	return e.valueOf(v), nil
+}
+
 // ValueIn returns the expanded value of a variable as seen from scope, and
 // whether it is defined.
 func (e *Evaluator) ValueIn(scope *Scope, name string) (string, bool, error) {
