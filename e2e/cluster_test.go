@@ -30,7 +30,7 @@ const (
 // Short leases so that faults resolve within seconds; each is a named flag
 // of dmaked coordinator (see docs/cluster.md).
 var timing = map[string]string{
-	"DMAKE_WORKER_TTL":       "3s",
+	"DMAKE_WORKER_TTL":       "5s",
 	"DMAKE_WORKER_GRACE":     "2s",
 	"DMAKE_HEARTBEAT":        "1s",
 	"DMAKE_FAILOVER_GRACE":   "5s",
@@ -48,7 +48,9 @@ var timing = map[string]string{
 }
 
 // Lease is how long a silent worker keeps its steps (TTL + grace above).
-const lease = 5 * time.Second
+// With a 3 s TTL, workers on a loaded 2-core machine sometimes fenced
+// themselves with no fault injected; 5 s has not shown that.
+const lease = 7 * time.Second
 
 var (
 	repoTop    = mustAbs("..")
