@@ -71,3 +71,29 @@ func (d *dirLog) blocks() func(enter bool) {
 		fmt.Fprintf(os.Stdout, "%s: %s directory '%s'\n", d.prog, verb, d.dir)
 	}
 }
+
+// enteredEnv carries, across the re-exec that follows remade makefiles,
+// the directory whose Entering line was printed, so that the restarted
+// make neither prints it again nor forgets its Leaving line.
+const enteredEnv = "DMAKE_ENTERED_DIRECTORY"
+
+// handOver records the printed Entering line for the restarted make.
+func (d *dirLog) handOver() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.entered {
+		os.Setenv(enteredEnv, d.dir)
+		d.entered = false // the restarted make prints the Leaving line
+	}
+}
+
+// resume takes over an Entering line printed before a restart, and keeps
+// the variable out of the environment of everything else.
+func (d *dirLog) resume() {
+	if v, ok := os.LookupEnv(enteredEnv); ok {
+		os.Unsetenv(enteredEnv)
+		d.mu.Lock()
+		d.entered = d.on && v == d.dir
+		d.mu.Unlock()
+	}
+}

@@ -100,6 +100,7 @@ func (m *maker) main() int {
 	}
 	m.dirs.dir = m.dir
 	m.dirs.on = m.opts.ShouldPrintDirectory()
+	m.dirs.resume()
 	defer m.dirs.leave()
 	code := m.make()
 	m.printDataBase()
@@ -525,6 +526,7 @@ func (m *maker) restart() int {
 		return m.fatal(err)
 	}
 	args := append([]string(nil), os.Args...)
+	m.dirs.handOver()
 	if m.opts.Debug&cli.DebugBasic != 0 {
 		fmt.Fprintf(m.stdout, "Re-executing[%d]: %s\n", n+1, strings.Join(args, " "))
 	}
