@@ -348,6 +348,10 @@ func (b *Builder) deleteTarget(s *plan.Step, d jobDone) {
 	if b.g.PreciousTargets != nil && b.g.PreciousTargets[s.Name] {
 		return
 	}
+	if _, _, member := plan.ArchiveMember(s.Path); member {
+		fmt.Fprintf(b.opt.Stderr, "%s: *** Archive member '%s' may be bogus; not deleted\n", b.opt.Program, s.Path)
+		return
+	}
 	p := b.path(s.Path)
 	st, err := os.Stat(p)
 	if err != nil || !st.Mode().IsRegular() {
