@@ -55,7 +55,12 @@ func TestLeaderElectionAndFailover(t *testing.T) {
 // pause past its lease → down, unpause → ready again (new session);
 // partition past its lease → down, reconnect → ready; drain/undrain; a new
 // worker container joins.
+//
+// The build scenarios inject the same faults, so -short (CI) skips this.
 func TestWorkerFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the build scenarios inject the same faults")
+	}
 	c := startCluster(t)
 	session := func(id string) uint64 {
 		for _, w := range c.Workers() {
