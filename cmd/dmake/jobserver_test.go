@@ -22,11 +22,13 @@ import (
 func TestJobserverSharedAcrossMakes(t *testing.T) {
 	diffCheckRefMake(t)
 	root := t.TempDir()
-	diffBuildDmake(root)
-	if diffDmakeBin == "" {
-		t.Fatalf("build dmake:\n%s", diffBuildErr)
+	// Its own build: TestDiff's binary lives in TestDiff's temporary
+	// directory, gone once that test ends.
+	dm := filepath.Join(root, "dmake")
+	if out, err := exec.Command("go", "build", "-o", dm, "github.com/dmake/dmake/cmd/dmake").CombinedOutput(); err != nil {
+		t.Fatalf("build dmake: %v\n%s", err, out)
 	}
-	gnu, dm := diffRefMake(), diffDmakeBin
+	gnu := diffRefMake()
 	trees := []struct {
 		name            string
 		top, sub1, sub2 string
