@@ -428,46 +428,94 @@ func (p *planner) renumber(id int) {
 // expandSecond expands .SECONDEXPANSION prerequisites in the target's
 // context, with $@, $* and the prerequisites known so far.
 func (p *planner) expandSecond(s *Step, deps []eval.Dep) []eval.Dep {
-	var out []eval.Dep
+	second := false
 	for _, d := range deps {
-		if !d.Second {
-			out = append(out, d)
+		second = second || d.Second
+	}
+	if !second {
+		return deps
+	}
+	// As GNU make: each rule's held text is expanded in list order (a
+	// recipe's rule first), seeing as $^ and $+ the final prerequisites of
+	// the whole list at that moment, other rules' included, its own not.
+	type entry struct {
+		dep     eval.Dep
+		pending bool
+	}
+	list := make([]entry, len(deps))
+	for i, d := range deps {
+		list[i] = entry{dep: d, pending: d.Second}
+	}
+	for i := 0; i < len(list); i++ {
+		if !list[i].pending {
 			continue
 		}
-		autos := eval.NewVarSet()
-		autos.Define("@", s.Name, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
-		autos.Define("*", s.Stem, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
 		var names []string
-		for _, x := range out {
-			names = append(names, x.Name)
-		}
-		autos.Define("^", strings.Join(names, " "), eval.Simple, eval.OriginAutomatic, syntax.Pos{})
-		autos.Define("+", strings.Join(names, " "), eval.Simple, eval.OriginAutomatic, syntax.Pos{})
-		if len(names) > 0 {
-			autos.Define("<", names[0], eval.Simple, eval.OriginAutomatic, syntax.Pos{})
-		}
-		text, err := p.ev.ExpandIn(eval.NewScope(autos, s.Scope, false), syntax.Pos{}, d.Name)
-		if err != nil {
-			if p.err == nil {
-				p.err = err
+		for _, e := range list {
+			if !e.pending && !e.dep.OrderOnly {
+				names = append(names, e.dep.Name)
 			}
+		}
+		var repl []entry
+		for _, x := range p.expandOne(s, list[i].dep, names) {
+			repl = append(repl, entry{dep: x})
+		}
+		list = append(list[:i], append(repl, list[i+1:]...)...)
+		i += len(repl) - 1
+	}
+	out := make([]eval.Dep, 0, len(list))
+	for _, e := range list {
+		out = append(out, e.dep)
+	}
+	return out
+}
+
+// expandOne expands one dep held for .SECONDEXPANSION in the target's
+// context, with $@, $* and the prerequisites found so far.
+func (p *planner) expandOne(s *Step, d eval.Dep, names []string) []eval.Dep {
+	autos := eval.NewVarSet()
+	autos.Define("@", s.Name, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+	autos.Define("*", s.Stem, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+	autos.Define("^", strings.Join(dedupNames(names), " "), eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+	autos.Define("+", strings.Join(names, " "), eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+	if len(names) > 0 {
+		autos.Define("<", names[0], eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+	}
+	text, err := p.ev.ExpandIn(eval.NewScope(autos, s.Scope, false), syntax.Pos{}, d.Name)
+	if err != nil {
+		if p.err == nil {
+			p.err = err
+		}
+		return nil
+	}
+	var out []eval.Dep
+	order := d.OrderOnly
+	for _, w := range eval.Fields(text) {
+		if w == "|" {
+			order = true
 			continue
 		}
-		order := d.OrderOnly
-		for _, w := range eval.Fields(text) {
-			if w == "|" {
-				order = true
-				continue
-			}
-			if d.Static {
-				w = eval.ParsePattern(w).Subst(s.Stem)
-			}
-			for _, g := range p.ev.Glob(w) {
-				out = append(out, eval.Dep{Name: g, OrderOnly: order})
-			}
-			if len(p.ev.Glob(w)) == 0 {
-				out = append(out, eval.Dep{Name: w, OrderOnly: order})
-			}
+		if d.Static {
+			w = eval.ParsePattern(w).Subst(s.Stem)
+		}
+		matches := p.ev.Glob(w)
+		for _, g := range matches {
+			out = append(out, eval.Dep{Name: g, OrderOnly: order})
+		}
+		if len(matches) == 0 {
+			out = append(out, eval.Dep{Name: w, OrderOnly: order})
+		}
+	}
+	return out
+}
+
+func dedupNames(names []string) []string {
+	seen := make(map[string]bool, len(names))
+	var out []string
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
 		}
 	}
 	return out
