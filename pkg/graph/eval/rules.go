@@ -248,7 +248,8 @@ func (e *Evaluator) ruleStatement(raw string, pos syntax.Pos) {
 	} else {
 		pr.deps = e.parseDeps(depsText, pr.static == nil)
 	}
-	if e.InRecipe && len(pr.deps) > 0 {
+	if e.InRecipe {
+		// GNU make 4.3 refuses any rule made while a recipe is expanded.
 		e.Fatalf(pos, "prerequisites cannot be defined in recipes")
 	}
 	pr.recipe = &Recipe{Pos: pos, Prefix: e.recipePrefix()}

@@ -540,7 +540,12 @@ func (p *planner) scopeFor(name string, f *eval.File, parent *eval.Scope) *eval.
 	for _, pv := range pats {
 		sc = eval.NewScope(pv.Vars, sc, false)
 	}
-	if f != nil && f.Vars != nil {
+	if f != nil {
+		if f.Vars == nil {
+			// Linked now so that variables an $(eval) in an earlier
+			// recipe gives this target are seen by its recipe.
+			f.Vars = eval.NewVarSet()
+		}
 		sc = eval.NewScope(f.Vars, sc, false)
 	}
 	return sc
