@@ -12,20 +12,33 @@ import (
 	"time"
 )
 
-// TestInterruptUnderGNUMake runs dmake as the sub-make of GNU make and
-// interrupts the whole process group (a Ctrl-C) while dmake's recipe
-// writes its target: dmake must delete the target and die of SIGINT, so
-// that GNU make reports the sub-make as interrupted ("Interrupt", not
-// "Error 2") and dies of SIGINT itself.
-func TestInterruptUnderGNUMake(t *testing.T) {
+// TestInterruptMixedTree interrupts the whole process group (a Ctrl-C)
+// of a GNU make with a dmake sub-make, and of a dmake with a GNU make
+// sub-make, while the sub-make's recipe writes its target: the sub-make
+// must delete the target and die of SIGINT, so that the parent reports it
+// as interrupted ("Interrupt", not "Error 2") and dies of SIGINT itself.
+// dmake's recipes run in process groups of their own, so in the second
+// tree the signal reaches GNU make only because dmake forwards it.
+func TestInterruptMixedTree(t *testing.T) {
 	diffCheckRefMake(t)
-	dir := t.TempDir()
-	dm := filepath.Join(dir, "dmake")
+	root := t.TempDir()
+	dm := filepath.Join(root, "dmake")
 	if out, err := exec.Command("go", "build", "-o", dm, "github.com/dmake/dmake/cmd/dmake").CombinedOutput(); err != nil {
 		t.Fatalf("build dmake: %v\n%s", err, out)
 	}
+	t.Run("gnu-over-dmake", func(t *testing.T) {
+		interruptTree(t, diffRefMake(), dm, "make: *** [Makefile:2: all] Interrupt\n", "dmake[1]")
+	})
+	t.Run("dmake-over-gnu", func(t *testing.T) {
+		interruptTree(t, dm, diffRefMake(), "dmake: *** [Makefile:2: all] Interrupt\n", "make[1]")
+	})
+}
+
+func interruptTree(t *testing.T, top, sub, parentLine, subProg string) {
+	t.Helper()
+	dir := t.TempDir()
 	files := map[string]string{
-		"Makefile": "all:\n\t+@" + dm + " --no-print-directory -C sub\n",
+		"Makefile": "all:\n\t+@" + sub + " --no-print-directory -C sub\n",
 		"sub/Makefile": "x:\n\t@echo partial > x; trap 'sleep 0.3; exit 130' INT; " +
 			"perl -e 'open(F,\">started\"); close F; sleep 20'\n",
 	}
@@ -41,7 +54,7 @@ func TestInterruptUnderGNUMake(t *testing.T) {
 	// A hang guard, not a timing assertion.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, diffRefMake())
+	cmd := exec.CommandContext(ctx, top)
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "LC_ALL=C"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -63,12 +76,12 @@ func TestInterruptUnderGNUMake(t *testing.T) {
 	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
-		t.Fatalf("GNU make: %v, want killed by SIGINT\n%s", err, stderr.String())
+		t.Fatalf("top make: %v, want killed by SIGINT\n%s", err, stderr.String())
 	}
 	if ws := ee.Sys().(syscall.WaitStatus); !ws.Signaled() || ws.Signal() != syscall.SIGINT {
-		t.Errorf("GNU make ended %v, want killed by SIGINT", ee)
+		t.Errorf("top make ended %v, want killed by SIGINT", ee)
 	}
-	want := "dmake[1]: *** Deleting file 'x'\ndmake[1]: *** [Makefile:2: x] Error 130\nmake: *** [Makefile:2: all] Interrupt\n"
+	want := subProg + ": *** Deleting file 'x'\n" + subProg + ": *** [Makefile:2: x] Error 130\n" + parentLine
 	if got := stderr.String(); got != want {
 		t.Errorf("stderr:\n%s\nwant:\n%s", got, want)
 	}
