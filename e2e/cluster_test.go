@@ -155,7 +155,15 @@ func startCluster(t *testing.T, overrides ...string) *Cluster {
 	if err := os.MkdirAll(sharedDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	c.compose("down", "-v", "--timeout", "1")
+	// Leftovers of an earlier run: workers started outside compose (they
+	// would keep the network, and so the data volumes, from being removed),
+	// then the compose project itself.
+	if ids, err := exec.Command("docker", "ps", "-aq", "--filter", "name=^"+project+"-w").Output(); err == nil && len(bytes.TrimSpace(ids)) > 0 {
+		_ = exec.Command("docker", append([]string{"rm", "-f"}, strings.Fields(string(ids))...)...).Run()
+	}
+	if out, err := c.compose("down", "-v", "--timeout", "1"); err != nil {
+		t.Fatalf("compose down (cleaning an earlier run): %v\n%s", err, out)
+	}
 	start := time.Now()
 	c.mustCompose("up", "-d")
 	c.cl = client.New(c.Addrs)
