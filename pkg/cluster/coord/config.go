@@ -72,8 +72,8 @@ type Config struct {
 // Defaults.
 const (
 	DefaultHeartbeatInterval = 2 * time.Second
-	DefaultWorkerTTL         = 10 * time.Second
-	DefaultWorkerGrace       = 5 * time.Second
+	DefaultWorkerTTL         = 7 * time.Second
+	DefaultWorkerGrace       = 3 * time.Second
 	DefaultFailoverGrace     = 30 * time.Second
 	DefaultSchedInterval     = 5 * time.Millisecond
 	DefaultBuildRetention    = time.Hour
