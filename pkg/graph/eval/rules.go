@@ -108,7 +108,7 @@ func archiveWords(words []string) []string {
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		open := strings.IndexByte(w, '(')
-		if open <= 0 || strings.Contains(w[:open], "$") {
+		if open <= 0 {
 			out = append(out, w)
 			continue
 		}
@@ -381,7 +381,7 @@ func (e *Evaluator) recordTarget(pr *pendingRule, t string, recipe *Recipe) {
 		} else {
 			stem = s
 			if len(deps) == 0 || !deps[0].Second {
-				deps = substDeps(deps, s)
+				deps = e.globDeps(substDeps(deps, s))
 			}
 		}
 	}
@@ -453,6 +453,24 @@ func (e *Evaluator) isSuffixPair(t string) bool {
 		}
 	}
 	return false
+}
+
+// globDeps expands wildcards in static pattern prerequisites once the stem
+// is in.
+func (e *Evaluator) globDeps(deps []Dep) []Dep {
+	var out []Dep
+	for _, d := range deps {
+		if !hasGlob(d.Name) {
+			out = append(out, d)
+			continue
+		}
+		for _, n := range e.globWords([]string{d.Name}) {
+			nd := d
+			nd.Name = n
+			out = append(out, nd)
+		}
+	}
+	return out
 }
 
 // substDeps replaces '%' in static pattern prerequisites with the stem.
