@@ -159,9 +159,10 @@ func (b *Builder) launch(id buildstate.StepID, attempt uint32, s *plan.Step, new
 		b.st.Stop()
 		return
 	}
-	if b.opt.Question && (job == nil || !allAlways(job.Lines)) {
+	if b.opt.Question && job != nil && !allAlways(job.Lines) {
 		// A recipe of '+' lines only is run under -q and, if it
-		// succeeds, leaves the target counted as up to date.
+		// succeeds, leaves the target counted as up to date; one that
+		// expands to nothing has nothing to run.
 		b.questionN = true
 	}
 	if job == nil {
