@@ -337,14 +337,15 @@ func (b *Builder) start(id buildstate.StepID) {
 // that GNU make would leave missing: its prerequisites are no newer than
 // the nearest target above it that exists.
 func (b *Builder) intermediateNotNeeded(s *plan.Step) bool {
-	if !s.Intermediate || s.Recipe == nil || b.opt.AlwaysMake || s.Parent < 0 {
+	// .SECONDARY with no prerequisites makes every file count so here.
+	if !(s.Intermediate || b.g.SecondaryAll) || s.Recipe == nil || b.opt.AlwaysMake || s.Parent < 0 {
 		return false
 	}
 	if _, ok := b.stat(s); ok {
 		return false
 	}
 	up := b.g.Steps[s.Parent]
-	for up.Intermediate && up.Parent >= 0 {
+	for (up.Intermediate || b.g.SecondaryAll) && up.Parent >= 0 {
 		if _, ok := b.stat(up); ok {
 			break
 		}
