@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	xexec "github.com/dmake/dmake/pkg/exec"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -25,7 +26,11 @@ import (
 func stepRunner() cluster.StepRunner {
 	r := &makestep.Runner{Fallback: cluster.ShellRunner{}}
 	if self, err := os.Executable(); err == nil {
-		r.Guard = []string{self}
+		reaper, err := xexec.StartReaper(self)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "dmaked: %v; recipes may outlive this worker if it dies\n", err)
+		}
+		r.Reaper = reaper
 	}
 	return r
 }

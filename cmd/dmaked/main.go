@@ -13,9 +13,9 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == xexec.GuardCommand {
-		// A worker started us to stand guard over one recipe line.
-		os.Exit(xexec.RunGuard(os.Args[2:]))
+	if len(os.Args) > 1 && os.Args[1] == xexec.ReaperCommand {
+		// A worker started us to kill its recipes if it dies.
+		os.Exit(xexec.RunReaper())
 	}
 	if len(os.Args) > 1 && os.Args[1] == bridge.Command {
 		// dmake started us to talk to the cluster for it.

@@ -105,10 +105,10 @@ type Job struct {
 	// QuietFailure drops the failure message, as GNU make does for a
 	// makefile included with -include whose rule fails.
 	QuietFailure bool
-	// Guard, if set, is the argv prefix of a program that runs each line
-	// under RunGuard (see guard.go): cluster workers use it so a line's
-	// whole process group dies with the worker.
-	Guard []string
+	// Reaper, if set, is told of each line's process group, so the whole
+	// group dies with the process running the job (see reaper.go): cluster
+	// workers use it.
+	Reaper *Reaper
 }
 
 // Status is how a job ended.

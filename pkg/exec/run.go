@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -202,7 +201,9 @@ func (r *Runner) runLine(ctx context.Context, job *Job, l *Line, io *stdio) line
 		return lineOutcome{exit: ExitStatus{Code: execFailedCode}}
 	}
 	r.track(p, true)
+	job.Reaper.send('+', p.pid)
 	ws := p.wait(ctx, orDefault(r.Grace, DefaultGrace))
+	job.Reaper.send('-', p.pid)
 	r.track(p, false)
 	out := lineOutcome{exit: exitStatusOf(ws)}
 	if !out.exit.Success() {
@@ -291,10 +292,6 @@ func startLine(argv []string, job *Job, files []uintptr) (*proc, error) {
 	path, err := lookPath(argv[0], env)
 	if err != nil {
 		return nil, err
-	}
-	if len(job.Guard) > 0 {
-		gargv := append(append(append([]string(nil), job.Guard...), GuardCommand, strconv.Itoa(len(files)), path), argv...)
-		return spawn(job.Guard[0], gargv, job.Dir, env, files)
 	}
 	p, err := spawn(path, argv, job.Dir, env, files)
 	if errors.Is(err, syscall.ENOEXEC) {

@@ -6,7 +6,6 @@ import (
 	osexec "os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -20,14 +19,18 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == GuardCommand {
-		os.Exit(RunGuard(os.Args[2:]))
+	if len(os.Args) > 1 && os.Args[1] == ReaperCommand {
+		os.Exit(RunReaper())
 	}
 	if pidfile := os.Getenv(workerEnv); pidfile != "" {
 		job := &Job{Lines: []Line{{Text: "echo $$ > " + pidfile + "; exec sleep 60", Silent: true}}}
 		if os.Getenv(guardedEnv) != "" {
 			self, _ := os.Executable()
-			job = &Job{Guard: []string{self}, Lines: []Line{{Text: "sleep 60 & echo $! > " + pidfile + "; wait", Silent: true}}}
+			reaper, err := StartReaper(self)
+			if err != nil {
+				panic(err)
+			}
+			job = &Job{Reaper: reaper, Lines: []Line{{Text: "sleep 60 & echo $! > " + pidfile + "; wait", Silent: true}}}
 		}
 		Run(context.Background(), job)
 		os.Exit(0)
@@ -35,10 +38,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// Under a guard, a recipe's whole process group dies with the worker: a
+// With a reaper, a recipe's whole process group dies with the worker: a
 // grandchild the line left in the background too, which Pdeathsig alone
 // would not reach.
-func TestGuardKillsGroupWithWorker(t *testing.T) {
+func TestReaperKillsGroupWithWorker(t *testing.T) {
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -55,35 +58,6 @@ func TestGuardKillsGroupWithWorker(t *testing.T) {
 	}
 	worker.Wait()
 	waitGone(t, pid)
-}
-
-// A guard is invisible: exit statuses, signals and output come through as
-// without it.
-func TestGuardPassesStatusAndSignal(t *testing.T) {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		line string
-		want ExitStatus
-	}{
-		{"exit 3", ExitStatus{Code: 3}},
-		{"true", ExitStatus{}},
-		{"kill -TERM $$", ExitStatus{Signal: 15}},
-	} {
-		var out strings.Builder
-		res := Run(context.Background(), &Job{Guard: []string{self}, Stdout: &out, Stderr: &out,
-			Lines: []Line{{Text: c.line, Silent: true}}})
-		if res.Exit.Signal != c.want.Signal || (c.want.Signal == 0 && res.Exit.Code != c.want.Code) {
-			t.Errorf("%q: exit %+v, want %+v (%s)", c.line, res.Exit, c.want, out.String())
-		}
-	}
-	var out strings.Builder
-	Run(context.Background(), &Job{Guard: []string{self}, Stdout: &out, Stderr: &out, Lines: []Line{{Text: "echo hello"}}})
-	if out.String() != "echo hello\nhello\n" {
-		t.Errorf("output through the guard: %q", out.String())
-	}
 }
 
 // A recipe dies with the process running it, even when that process is

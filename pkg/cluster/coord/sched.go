@@ -107,6 +107,9 @@ func pickSlot(slots []*slot, avoid []string, cannot map[string]string) *slot {
 }
 
 // round chooses, commits and sends one batch of assignments.
+// Pipeline is how many steps per slot the scheduler lets a worker hold.
+const Pipeline = 2
+
 func (ld *leader) round() {
 	ld.mu.Lock()
 	defer ld.mu.Unlock()
@@ -116,8 +119,12 @@ func (ld *leader) round() {
 	ld.c.fsm.Read(func(st *fsm.State) {
 		for _, wc := range ld.conns {
 			w := st.Workers[wc.id]
-			if w != nil && w.Session == wc.session && w.Status == fsm.StatusReady && w.Running < w.Slots {
-				slots = append(slots, &slot{conn: wc, free: int(w.Slots - w.Running)})
+			// A worker is given up to Pipeline times its slots: it runs
+			// Slots at once and queues the rest, so the round trip of a
+			// result and the next assignment (two Raft commits) overlaps
+			// work instead of leaving a slot idle.
+			if limit := w.Slots * Pipeline; w != nil && w.Session == wc.session && w.Status == fsm.StatusReady && w.Running < limit {
+				slots = append(slots, &slot{conn: wc, free: int(limit - w.Running)})
 			}
 		}
 		if len(slots) == 0 {

@@ -27,10 +27,9 @@ const UpToDate = "up to date"
 // did not write (the shell steps of tests and benchmarks) go to Fallback.
 type Runner struct {
 	Fallback cluster.StepRunner
-	// Guard is the argv prefix of a program that calls exec.RunGuard (the
-	// worker's own binary): each recipe line runs under it, so the line's
-	// whole process group dies with the worker.
-	Guard []string
+	// Reaper, if set, is told of every recipe process group, so they all
+	// die with the worker (see exec.Reaper).
+	Reaper *xexec.Reaper
 
 	mu     sync.Mutex
 	builds map[string]*buildCtx
@@ -62,7 +61,7 @@ func (r *Runner) Run(ctx context.Context, req cluster.StepRequest, out io.Writer
 	if err != nil {
 		return cluster.StepResult{Failed: true, ExitCode: 2, Message: err.Error()}
 	}
-	return bc.run(ctx, req, sp, out, r.Guard)
+	return bc.run(ctx, req, sp, out, r.Reaper)
 }
 
 func (r *Runner) build(req cluster.StepRequest) (*buildCtx, error) {
@@ -159,7 +158,7 @@ func (bc *buildCtx) graph(sp *stepPayload) *plan.Graph {
 	return g
 }
 
-func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPayload, framed io.Writer, guard []string) cluster.StepResult {
+func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPayload, framed io.Writer, reaper *xexec.Reaper) cluster.StepResult {
 	bp := bc.bp
 	out, errw := Streams(framed)
 	bc.mu.Lock()
@@ -200,7 +199,7 @@ func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPa
 		return cluster.StepResult{Message: UpToDate}
 	}
 	job.Stdin = nil
-	job.Guard = guard
+	job.Reaper = reaper
 	res := xexec.Run(ctx, job)
 	switch res.Status {
 	case xexec.Succeeded:

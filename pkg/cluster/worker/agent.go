@@ -90,9 +90,10 @@ func (l *link) close() { l.once.Do(func() { close(l.done) }) }
 
 // Agent is a running worker.
 type Agent struct {
-	cfg Config
-	cl  *client.Client
-	log *slog.Logger
+	slots chan struct{} // one token per step running now
+	cfg   Config
+	cl    *client.Client
+	log   *slog.Logger
 
 	mu           sync.Mutex
 	session      uint64
@@ -137,6 +138,7 @@ func New(cfg Config) (*Agent, error) {
 		cfg: cfg, cl: client.New(cfg.Coordinators), log: cfg.Logger.With("worker", cfg.ID),
 		tasks: map[key]*task{}, fenced: map[key]*pb.StepRef{}, pending: map[key]*done{}, sentAt: map[key]time.Time{},
 		ttl: cfg.TTL, hb: cfg.HeartbeatInterval, hbSent: map[uint64]time.Time{}, payloads: map[string]*buildInfo{},
+		slots: make(chan struct{}, cfg.Slots),
 	}, nil
 }
 

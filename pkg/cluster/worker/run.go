@@ -28,6 +28,13 @@ func (a *Agent) start(as *pb.Assign) {
 }
 
 func (a *Agent) run(ctx context.Context, t *task, as *pb.Assign) {
+	// The leader may give us more steps than slots (a short queue, see
+	// coord.Pipeline); at most Slots run at once.
+	select {
+	case a.slots <- struct{}{}:
+		defer func() { <-a.slots }()
+	case <-ctx.Done():
+	}
 	a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Started{Started: &pb.Started{Ref: as.Ref}}})
 	var res cluster.StepResult
 	info, err := a.buildInfo(ctx, as.Ref.Build)
