@@ -267,6 +267,9 @@ func (b *Builder) Run(ctx context.Context) Result {
 	if res.Interrupted && !b.opt.DryRun {
 		b.deleteIntermediatesInterrupted()
 	}
+	if b.ClockSkew() {
+		fmt.Fprintf(b.opt.Stderr, "%s: warning:  Clock skew detected.  Your build may be incomplete.\n", b.opt.Program)
+	}
 	res.OnlyQuietFailed = res.ExitCode == 2 && b.loudFailures == 0 && !b.failedAny && b.fatal == nil && !res.Interrupted
 	return res
 }

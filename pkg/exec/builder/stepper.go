@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	xexec "github.com/dmake/dmake/pkg/exec"
@@ -23,6 +24,9 @@ type Stepper struct {
 	ev  *eval.Evaluator
 	opt Options
 	env *envCache
+
+	skewMu sync.Mutex
+	skewed map[string]bool // files found with a time in the future
 }
 
 // NewStepper returns a Stepper for a planned graph.
@@ -55,6 +59,9 @@ func (x *Stepper) Decide(s *plan.Step, dep DepState) Decision {
 		return Decision{Mtime: farFuture, Exists: true}
 	}
 	mtime, exists := x.stat(s)
+	if exists {
+		x.checkSkew(s.Path, mtime)
+	}
 	d := Decision{Mtime: mtime, Exists: exists}
 	if s.Recipe == nil {
 		d.NoRule = !exists && !s.IsTarget && !s.Phony
@@ -284,6 +291,33 @@ func (x *Stepper) stat(s *plan.Step) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return st.ModTime(), true
+}
+
+// checkSkew warns, once per file, about a modification time in the future,
+// as GNU make does ("has modification time 999 s in the future").
+func (x *Stepper) checkSkew(name string, mtime time.Time) {
+	ahead := time.Until(mtime)
+	if ahead <= 0 {
+		return
+	}
+	x.skewMu.Lock()
+	defer x.skewMu.Unlock()
+	if x.skewed[name] {
+		return
+	}
+	if x.skewed == nil {
+		x.skewed = make(map[string]bool)
+	}
+	x.skewed[name] = true
+	fmt.Fprintf(x.opt.Stderr, "%s: Warning: File '%s' has modification time %d s in the future\n", x.opt.Program, name, int64(ahead/time.Second))
+}
+
+// ClockSkew reports whether some file had a time in the future; GNU make
+// then ends with "Clock skew detected".
+func (x *Stepper) ClockSkew() bool {
+	x.skewMu.Lock()
+	defer x.skewMu.Unlock()
+	return len(x.skewed) > 0
 }
 
 // newerThan compares a prerequisite's time with its target's; for a
