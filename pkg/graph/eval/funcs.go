@@ -213,7 +213,12 @@ func (p Pattern) Subst(stem string) string {
 func patsubst(text, pat, rep string) string {
 	pp := ParsePattern(pat)
 	if !pp.HasPercent {
-		return substWords(text, pp.Prefix, ParsePattern(rep).Prefix)
+		// No stem: the replacement is used as it is, '%' included.
+		to := ParsePattern(rep)
+		if to.HasPercent {
+			return substWords(text, pp.Prefix, to.Prefix+"%"+to.Suffix)
+		}
+		return substWords(text, pp.Prefix, to.Prefix)
 	}
 	rp := ParsePattern(rep)
 	var b []byte
