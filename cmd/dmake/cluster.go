@@ -38,12 +38,12 @@ func (m *maker) buildOnCluster(g *plan.Graph) int {
 	if err != nil {
 		return m.fatal(err)
 	}
-	probe, err := writeProbe(m.dir, id)
+	probe, written, err := m.probe(id)
 	if err != nil {
 		return m.fatal(err)
 	}
 	enc.Spec.Probe = probe
-	if !o.Cluster.Detach {
+	if written && !o.Cluster.Detach {
 		defer os.Remove(filepath.Join(m.dir, probe.Path))
 	}
 	req := &bridge.Request{Addrs: o.Cluster.Addrs, Op: bridge.OpBuild, Spec: enc.Spec, Detach: o.Cluster.Detach}
@@ -124,10 +124,30 @@ func (m *maker) clusterEnv() []string {
 	return append(env, "DMAKE_CLUSTER="+strings.Join(m.opts.Cluster.Addrs, ","))
 }
 
-// writeProbe writes a file with fresh content in the build's directory: a
-// worker runs the build's steps only if it reads the same content at the
-// same path, which proves it sees this tree on the shared filesystem. The
-// name starts with a dot, so wildcards like * in the makefile do not see it.
+// probe picks what proves a worker sees this tree on the shared
+// filesystem: a worker runs the build's steps only if it reads the same
+// content at the same path. The makefile read is the natural proof and
+// leaves nothing behind; only when it is not a small file in the build's
+// directory does dmake write a probe file (written reports that), which a
+// killed client would leave behind.
+func (m *maker) probe(id string) (p cluster.Probe, written bool, err error) {
+	for _, mf := range m.ev.DB.Makefiles {
+		if filepath.IsAbs(mf) || strings.HasPrefix(mf, "..") || mf == "-" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(m.dir, mf))
+		if err == nil && len(data) > 0 && len(data) <= 64<<10 {
+			return cluster.Probe{Path: mf, Content: data}, false, nil
+		}
+		break
+	}
+	p, err = writeProbe(m.dir, id)
+	return p, err == nil, err
+}
+
+// writeProbe writes a file with fresh content in the build's directory.
+// The name starts with a dot, so wildcards like * in the makefile do not
+// see it.
 func writeProbe(dir, id string) (cluster.Probe, error) {
 	var b [16]byte
 	rand.Read(b[:])

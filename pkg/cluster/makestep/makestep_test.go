@@ -215,3 +215,30 @@ func BenchmarkRunnerStep(b *testing.B) {
 		}
 	}
 }
+
+// TestRetryNeverTouchesSources checks that a retried step without a recipe
+// (a source file) is left alone: only targets that have a recipe can have
+// been half written by a lost attempt.
+func TestRetryNeverTouchesSources(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{"a.c": "a", "b.c": "b"})
+	g, ev := load(t, dir, "a.o")
+	enc, err := Encode("b3", g, ev, builder.Options{Dir: dir, Program: "make", Env: []string{"PATH=" + os.Getenv("PATH")}}, cluster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{}
+	for i, st := range enc.Spec.Steps {
+		if st.Target != "a.c" {
+			continue
+		}
+		var out bytes.Buffer
+		res := r.Run(context.Background(), cluster.StepRequest{Build: "b3", Dir: dir, BuildPayload: enc.Spec.Payload, Step: i, Target: st.Target, Payload: st.Payload, Attempt: 2}, &out)
+		if res.Failed {
+			t.Fatalf("source step failed: %+v %s", res, out.String())
+		}
+	}
+	if got := tree(t, dir)["a.c"]; got != "a" {
+		t.Fatalf("retry of a source step changed it: %q", got)
+	}
+}

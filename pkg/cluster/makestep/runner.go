@@ -170,9 +170,11 @@ func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPa
 		Stdout: out, Stderr: errw,
 	}
 	x := builder.NewStepper(g, bc.ev, opt)
-	if req.Attempt > 1 {
+	if req.Attempt > 1 && s.Recipe != nil {
 		// An earlier attempt was lost mid-recipe and may have left the
-		// target half written (and newer than its prerequisites).
+		// target half written (and newer than its prerequisites). Only a
+		// target with a recipe can have been written: a step without one
+		// stands for a source file, which must never be touched.
 		removePartial(bp.Dir, s, g)
 	}
 	dec := x.Decide(s, x.StatDeps)
@@ -205,7 +207,10 @@ func (bc *buildCtx) run(ctx context.Context, req cluster.StepRequest, sp *stepPa
 	case xexec.Succeeded:
 		return cluster.StepResult{Changed: true}
 	case xexec.Interrupted:
-		removeIfChanged(bp.Dir, s, g, dec)
+		// A killed attempt leaves its target alone: the worker may have
+		// been fenced (paused, cut off), and by now another attempt may
+		// have made the target. The next attempt of this step removes a
+		// partial target before it runs.
 		return cluster.StepResult{Failed: true, ExitCode: -1, Message: "interrupted"}
 	default:
 		if bp.DeleteOnError {

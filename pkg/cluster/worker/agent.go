@@ -320,12 +320,15 @@ func (a *Agent) runSession(ctx context.Context, addr string, stub pb.Coordinator
 			seq++
 			a.mu.Lock()
 			a.hbSent[seq] = now
-			stale := now.Sub(a.renewed) > a.ttl
+			// Two heartbeats unanswered: the leader is gone, stopped, or cut
+			// off without the connection breaking (a host that vanished
+			// sends no reset). Look for the current leader now, well before
+			// the lease lapses and this worker must kill its steps, so a
+			// leader change costs no running step.
+			stale := now.Sub(a.renewed) > min(a.ttl, 2*hb+hb/2)
 			a.mu.Unlock()
 			if stale {
-				// The leader stopped answering (gone, stopped, or cut off
-				// without the connection breaking): find the current one.
-				return status.Error(codes.Unavailable, "lease not renewed: reconnecting")
+				return status.Error(codes.Unavailable, "heartbeats unanswered: reconnecting")
 			}
 			a.emit(&pb.WorkerMsg{Msg: &pb.WorkerMsg_Heartbeat{Heartbeat: &pb.Heartbeat{Seq: seq}}})
 			a.resendStale(now)
