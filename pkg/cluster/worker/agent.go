@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dmake/dmake/pkg/cluster"
@@ -219,9 +220,21 @@ func (a *Agent) hello() *pb.Hello {
 func (a *Agent) runSession(ctx context.Context, addr string, stub pb.CoordinatorClient) error {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// A coordinator whose host vanished does not refuse: setting up a
+	// stream to it would wait for gRPC's connect timeout (20 s), longer
+	// than a lease. Give it a few heartbeats, then try the next one.
+	var setupExpired atomic.Bool
+	setup := time.AfterFunc(3*a.hb, func() { setupExpired.Store(true); cancel() })
+	defer setup.Stop()
+	noAnswer := func(err error) error {
+		if setupExpired.Load() {
+			return status.Error(codes.Unavailable, "no answer from coordinator "+addr)
+		}
+		return err
+	}
 	stream, err := stub.WorkerSession(sctx)
 	if err != nil {
-		return err
+		return noAnswer(err)
 	}
 	h := a.hello()
 	helloAt := time.Now()
@@ -233,8 +246,9 @@ func (a *Agent) runSession(ctx context.Context, addr string, stub pb.Coordinator
 	}
 	first, err := stream.Recv()
 	if err != nil {
-		return err
+		return noAnswer(err)
 	}
+	setup.Stop()
 	if first.GetSessionExpired() != nil {
 		a.expire("session expired")
 		return status.Error(codes.Unavailable, "session expired; registering again")
