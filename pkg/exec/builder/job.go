@@ -273,7 +273,11 @@ func (b *Builder) finish(d jobDone) {
 func (b *Builder) failed(s *plan.Step, d jobDone) {
 	if d.res.Status == xexec.StartFailed {
 		fmt.Fprintf(b.opt.Stderr, "%s: %v\n", b.opt.Program, d.res.Err)
-		fmt.Fprintf(b.opt.Stderr, "%s: *** [%s: %s] Error 127\n", b.opt.Program, linePos(d), s.Name)
+		var line xexec.Line
+		if d.job != nil && d.res.Line >= 0 && d.res.Line < len(d.job.Lines) {
+			line = d.job.Lines[d.res.Line]
+		}
+		fmt.Fprint(b.opt.Stderr, xexec.FailureMessage(b.opt.Program, &line, s.Name, xexec.ExitStatus{Code: 127}, false))
 	}
 	if b.g.DeleteOnError {
 		b.deleteTarget(s, d)
@@ -286,8 +290,6 @@ func (b *Builder) failed(s *plan.Step, d jobDone) {
 		b.waitNote()
 	}
 }
-
-func linePos(d jobDone) string { return "" }
 
 // touchesAfter is how many times GNU make -t says "touch" for a recipe
 // whose recursive lines ran: never if every line is recursive, else once,

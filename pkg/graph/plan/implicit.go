@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/dmake/dmake/pkg/graph/eval"
-	"github.com/dmake/dmake/pkg/graph/syntax"
 )
 
 // maxChain bounds implicit-rule chains (a.c from a.y from a.yy ...).
@@ -221,25 +220,10 @@ func (p *planner) secondDeps(c candidate, stem string) []eval.Dep {
 				words[i] = c.dirStem + pat.Subst(stem)
 			}
 		}
-		autos := eval.NewVarSet()
-		autos.Define("@", c.target, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
-		autos.Define("*", c.stem, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
-		scope := p.scopeFor(c.target, p.db.Lookup(c.target), nil)
-		text, err := p.ev.ExpandIn(eval.NewScope(autos, scope, false), syntax.Pos{}, strings.Join(words, " "))
-		if err != nil {
-			if p.err == nil {
-				p.err = err
-			}
-			continue
-		}
-		order := d.OrderOnly
-		for _, w := range eval.Fields(text) {
-			if w == "|" {
-				order = true
-				continue
-			}
+		scope := eval.NewScope(automatics(c.target, c.stem), p.scopeFor(c.target, p.db.Lookup(c.target), nil), false)
+		p.expandHeld(scope, strings.Join(words, " "), d.OrderOnly, func(w string, order bool) {
 			out = append(out, eval.Dep{Name: w, OrderOnly: order, Second: true})
-		}
+		})
 	}
 	return out
 }

@@ -314,7 +314,7 @@ func (p *planner) visit(name string, parent int) int {
 	if f != nil && len(f.Group) > 1 {
 		for _, t := range f.Group {
 			if t != name {
-				s.Group = append(s.Group, p.lookupOrZero(t))
+				s.Group = append(s.Group, p.lookupID(t))
 			}
 		}
 	}
@@ -336,7 +336,8 @@ func (p *planner) visit(name string, parent int) int {
 	return s.ID
 }
 
-func (p *planner) lookupOrZero(name string) int {
+// lookupID returns the step of a target already planned, or -1.
+func (p *planner) lookupID(name string) int {
 	if id, ok := p.g.byName[name]; ok {
 		return id
 	}
@@ -473,28 +474,14 @@ func (p *planner) expandSecond(s *Step, deps []eval.Dep) []eval.Dep {
 // expandOne expands one dep held for .SECONDEXPANSION in the target's
 // context, with $@, $* and the prerequisites found so far.
 func (p *planner) expandOne(s *Step, d eval.Dep, names []string) []eval.Dep {
-	autos := eval.NewVarSet()
-	autos.Define("@", s.Name, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
-	autos.Define("*", s.Stem, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+	autos := automatics(s.Name, s.Stem)
 	autos.Define("^", strings.Join(dedupNames(names), " "), eval.Simple, eval.OriginAutomatic, syntax.Pos{})
 	autos.Define("+", strings.Join(names, " "), eval.Simple, eval.OriginAutomatic, syntax.Pos{})
 	if len(names) > 0 {
 		autos.Define("<", names[0], eval.Simple, eval.OriginAutomatic, syntax.Pos{})
 	}
-	text, err := p.ev.ExpandIn(eval.NewScope(autos, s.Scope, false), syntax.Pos{}, d.Name)
-	if err != nil {
-		if p.err == nil {
-			p.err = err
-		}
-		return nil
-	}
 	var out []eval.Dep
-	order := d.OrderOnly
-	for _, w := range eval.Fields(text) {
-		if w == "|" {
-			order = true
-			continue
-		}
+	p.expandHeld(eval.NewScope(autos, s.Scope, false), d.Name, d.OrderOnly, func(w string, order bool) {
 		if d.Static {
 			w = eval.ParsePattern(w).Subst(s.Stem)
 		}
@@ -505,8 +492,37 @@ func (p *planner) expandOne(s *Step, d eval.Dep, names []string) []eval.Dep {
 		if len(matches) == 0 {
 			out = append(out, eval.Dep{Name: w, OrderOnly: order})
 		}
-	}
+	})
 	return out
+}
+
+// automatics returns the automatic variables a second expansion sees
+// before any prerequisite is known: $@ and $*.
+func automatics(target, stem string) *eval.VarSet {
+	autos := eval.NewVarSet()
+	autos.Define("@", target, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+	autos.Define("*", stem, eval.Simple, eval.OriginAutomatic, syntax.Pos{})
+	return autos
+}
+
+// expandHeld expands prerequisite text held for .SECONDEXPANSION in scope
+// and calls each for every word, with whether it comes after a '|'
+// (order-only). The first expansion error is kept for Build to return.
+func (p *planner) expandHeld(scope *eval.Scope, text string, order bool, each func(w string, order bool)) {
+	out, err := p.ev.ExpandIn(scope, syntax.Pos{}, text)
+	if err != nil {
+		if p.err == nil {
+			p.err = err
+		}
+		return
+	}
+	for _, w := range eval.Fields(out) {
+		if w == "|" {
+			order = true
+			continue
+		}
+		each(w, order)
+	}
 }
 
 func dedupNames(names []string) []string {
